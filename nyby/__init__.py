@@ -1,0 +1,81 @@
+"""nyby: health and social care task sharing. ``create_app`` wires the parts; nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask
+
+from nyby.config import Settings
+
+log = logging.getLogger("nyby")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.extensions["nyby.settings"] = settings
+
+    from nyby.auth.ratelimit import MemoryFailureCounter, RedisFailureCounter
+    from nyby.auth.tokens import init_tokens
+    from nyby.core.api import init_api
+    from nyby.core.db import db
+    from nyby.core.pipeline import init_pipeline
+    from nyby.jobs.queues import init_queue
+    from nyby.web import init_web
+
+    db.init_app(app, settings.database_url)
+    init_tokens(app, settings)
+    redis_client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    app.extensions["nyby.redis"] = redis_client
+    app.extensions["nyby.login_failures"] = (
+        RedisFailureCounter(redis_client) if redis_client else MemoryFailureCounter()
+    )
+    init_queue(app, redis_client)
+    init_pipeline(app)
+    api = init_api(app)
+    _register_blueprints(api)
+    init_web(app)
+    from nyby.cli import register_commands
+
+    register_commands(app)
+    _log_backends(settings)
+    return app
+
+
+def _register_blueprints(api: object) -> None:
+    from nyby.auth.resources import blp as auth
+    from nyby.members.resources import blp as members
+
+    for blueprint in (auth, members):
+        api.register_blueprint(blueprint)  # type: ignore[attr-defined]
+
+
+def _log_backends(settings: Settings) -> None:
+    database = "SQLite file (embedded default)" if settings.uses_embedded_database else "PostgreSQL"
+    log.info("database: %s", database)
+    log.info(
+        "queue: %s",
+        "RQ on Redis" if settings.redis_url else "in-process (embedded default: set REDIS_URL)",
+    )
+    log.info(
+        "files: %s",
+        f"S3 bucket {settings.s3_bucket}"
+        if settings.storage_backend == "s3"
+        else f"local folder {settings.storage_dir} (embedded default)",
+    )
+    log.info(
+        "notifications: %s",
+        f"local outbox {settings.outbox_dir} (embedded default)"
+        if settings.mail_backend == "outbox"
+        else settings.mail_backend,
+    )

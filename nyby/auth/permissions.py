@@ -1,0 +1,37 @@
+"""The one vocabulary of roles and actions that every access helper decides on."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    PROFESSIONAL = "professional"
+    STAFF = "staff"
+    VOLUNTEER = "volunteer"
+
+
+class Action(StrEnum):
+    VIEW_TENANT = "view_tenant"
+    VIEW_CONFIGURATION = "view_configuration"
+    CHANGE_CONFIGURATION = "change_configuration"
+    VIEW_MEMBERS = "view_members"
+    CHANGE_MEMBERS = "change_members"
+
+
+ALL_ROLES = frozenset(Role)
+
+# Who may do what. A domain adds its actions here, so the whole policy reads in one place.
+RULES: dict[Action, frozenset[Role]] = {
+    Action.VIEW_TENANT: ALL_ROLES,
+    Action.VIEW_CONFIGURATION: ALL_ROLES,
+    Action.CHANGE_CONFIGURATION: frozenset({Role.ADMIN}),
+    Action.VIEW_MEMBERS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    Action.CHANGE_MEMBERS: frozenset({Role.ADMIN}),
+}
+
+
+def allows(roles: frozenset[Role], action: Action) -> bool:
+    return bool(roles & RULES[action])

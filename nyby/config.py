@@ -1,0 +1,125 @@
+"""Typed settings read from the environment, with embedded defaults.
+
+With no environment at all the platform runs on a SQLite file, a local folder for
+files, a local notification outbox and an in-process queue (DESIGN.md decision 10).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    # Migrations run as the owner of the tables; the app itself connects with
+    # database_url as a role that does not own them, so row-level security applies.
+    migration_database_url: str
+    db_app_role: str
+    redis_url: str | None
+    secret_key: str
+    jwt_private_key_pem: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_minutes: int
+    refresh_token_days: int
+    login_attempts_per_minute: int
+    password_hash_memory_kib: int
+    password_hash_time_cost: int
+    max_request_bytes: int
+    max_page_size: int
+    storage_backend: str
+    storage_dir: Path
+    s3_bucket: str | None
+    s3_endpoint_url: str | None
+    mail_backend: str
+    outbox_dir: Path
+    cookie_secure: bool
+    default_locale: str
+    public_url: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def queue_backend(self) -> str:
+        return "redis" if self.redis_url else "in-process"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = Path(_env("NYBY_DATA_DIR", str(Path.cwd() / "var")) or "var").resolve()
+        database_url = _env("DATABASE_URL", f"sqlite:///{data_dir / 'nyby.sqlite3'}") or ""
+        database_url = _normalise_db_url(database_url)
+        migration_url = _normalise_db_url(_env("MIGRATION_DATABASE_URL", database_url) or "")
+        values: dict[str, object] = dict(
+            data_dir=data_dir,
+            database_url=database_url,
+            migration_database_url=migration_url,
+            db_app_role=_env("NYBY_DB_APP_ROLE", "nyby_app") or "nyby_app",
+            redis_url=_env("REDIS_URL"),
+            secret_key=_env("SECRET_KEY") or _local_secret(data_dir),
+            jwt_private_key_pem=_env("JWT_PRIVATE_KEY"),
+            jwt_issuer=_env("JWT_ISSUER", "nyby") or "nyby",
+            jwt_audience=_env("JWT_AUDIENCE", "nyby-api") or "nyby-api",
+            access_token_minutes=_env_int("ACCESS_TOKEN_MINUTES", 15),
+            refresh_token_days=_env_int("REFRESH_TOKEN_DAYS", 30),
+            login_attempts_per_minute=_env_int("LOGIN_ATTEMPTS_PER_MINUTE", 5),
+            password_hash_memory_kib=_env_int("PASSWORD_HASH_MEMORY_KIB", 65536),
+            password_hash_time_cost=_env_int("PASSWORD_HASH_TIME_COST", 3),
+            max_request_bytes=_env_int("MAX_REQUEST_BYTES", 1024 * 1024),
+            max_page_size=_env_int("MAX_PAGE_SIZE", 100),
+            storage_backend="s3" if _env("S3_BUCKET") else "local",
+            storage_dir=Path(_env("STORAGE_DIR", str(data_dir / "files")) or ""),
+            s3_bucket=_env("S3_BUCKET"),
+            s3_endpoint_url=_env("S3_ENDPOINT_URL"),
+            mail_backend=_env("MAIL_BACKEND", "outbox") or "outbox",
+            outbox_dir=Path(_env("OUTBOX_DIR", str(data_dir / "outbox")) or ""),
+            cookie_secure=_env_bool("COOKIE_SECURE", False),
+            default_locale=_env("DEFAULT_LOCALE", "en") or "en",
+            public_url=_env("PUBLIC_URL", "http://127.0.0.1:5000") or "",
+        )
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _normalise_db_url(url: str) -> str:
+    # Heroku-style and bare postgresql:// URLs get the psycopg 3 driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A secret key kept in the data folder, so sessions survive a restart."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

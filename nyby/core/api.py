@@ -1,0 +1,222 @@
+"""The API conventions, applied once: problem details, pagination, ETags.
+
+Resources import ``Blueprint`` from here, never from flask-smorest directly.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import logging
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+import swagger_ui_bundle
+from flask import Flask, Response, g, request, send_from_directory
+from flask_smorest.pagination import PaginationParameters
+from flask_smorest.utils import unpack_tuple_response
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from nyby.core import idempotency
+from nyby.core.db import db
+from nyby.core.errors import DomainError
+from nyby.tenancy.context import CrossTenantWrite
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+MAX_PAGE = 100_000
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details: the one error shape of the API."""
+
+    type = ma.fields.String(metadata={"example": "about:blank"})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String()
+    instance = ma.fields.String()
+    errors = ma.fields.Dict(metadata={"description": "Field messages for invalid input"})
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    errors: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    title = title or http.HTTPStatus(status).phrase
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail or title
+    if request:
+        body["instance"] = request.path
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def error_response(error: BaseException) -> Response:
+    """Map any exception to its problem response; unknown ones leak nothing."""
+    if isinstance(error, DomainError):
+        if getattr(error, "keeps_changes", False):
+            g.keep_changes = True
+        headers = {}
+        if getattr(error, "retry_after", None):
+            headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
+        return problem(
+            error.status, error.detail, title=error.title, errors=error.errors, headers=headers
+        )
+    if isinstance(error, StaleDataError):
+        return problem(412, "Someone else changed this record first; reload it and try again.")
+    if isinstance(error, IntegrityError):
+        return problem(409, "This conflicts with data that already exists.")
+    if isinstance(error, CrossTenantWrite):
+        log.error("cross-tenant write refused: %s", error)
+        return problem(404)
+    if isinstance(error, HTTPException):
+        return _http_problem(error)
+    log.exception("unhandled error", exc_info=error)
+    return problem(500, "Something went wrong on our side. It has been logged.")
+
+
+def _http_problem(error: HTTPException) -> Response:
+    code = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    headers = dict(data.get("headers") or {})
+    if code >= 500:
+        detail = "Something went wrong on our side. It has been logged."
+    elif errors:
+        detail = "The request has invalid fields."
+        # webargs nests messages by location ("json", "query"): keep that.
+    else:
+        detail = data.get("message") or error.description
+    if code == 405 and error.get_headers():
+        headers.update(dict(error.get_headers()))
+        headers.pop("Content-Type", None)
+    return problem(code, detail, errors=errors, headers=headers)
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return _http_problem(error)
+
+    def _register_error_handlers(self) -> None:
+        super()._register_error_handlers()
+        for kind in (DomainError, StaleDataError, IntegrityError, CrossTenantWrite):
+            self._app.register_error_handler(kind, error_response)
+
+    def _register_responses(self) -> None:
+        # Same lazily registered error responses as the library, in problem+json.
+        default = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = default
+
+
+class PaginationSchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+    @ma.post_load
+    def make_paginator(self, data: dict[str, int], **kwargs: Any) -> PaginationParameters:
+        return PaginationParameters(**data)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_idempotency_doc)
+
+    def _prepare_idempotency_doc(
+        self, doc: dict[str, Any], doc_info: dict[str, Any], *, method: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        if method == "post" and "<tenant>" in (self.url_prefix or ""):
+            doc.setdefault("parameters", []).append(idempotency.describe_header())
+        return doc
+
+    def paginate(self, pager: Any = None, **kwargs: Any) -> Callable[..., Any]:  # type: ignore[override]
+        """Page a ``select()`` the view returns: one COUNT and one LIMIT/OFFSET query.
+
+        Page numbers are bounded, so ``page=2**63`` is a clear 422, not an
+        integer overflow in the database driver.
+        """
+        schema = PaginationSchema
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            @wraps(view)
+            def wrapper(*args: Any, **kw: Any) -> Any:
+                params = self.PAGINATION_ARGUMENTS_PARSER.parse(schema, request, location="query")
+                result, status, headers = unpack_tuple_response(view(*args, **kw))
+                statement: Select[Any] = result
+                total = (
+                    db.session.scalar(
+                        select(func.count()).select_from(statement.order_by(None).subquery())
+                    )
+                    or 0
+                )
+                params.item_count = total
+                rows = db.session.scalars(
+                    statement.limit(params.page_size).offset((params.page - 1) * params.page_size)
+                ).all()
+                rows, headers = self._set_pagination_metadata(params, list(rows), headers)
+                return rows, status, headers
+
+            wrapper._apidoc = dict(getattr(wrapper, "_apidoc", {}))  # type: ignore[attr-defined]
+            wrapper._apidoc["pagination"] = {  # type: ignore[attr-defined]
+                "parameters": {"in": "query", "schema": schema},
+                "response": {422: http.HTTPStatus(422).name},
+            }
+            return wrapper
+
+        return decorator
+
+
+def init_api(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="nyby",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served from the installed package: the docs page works offline.
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
+    )
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Health and social care task sharing. Errors are RFC 9457 "
+                "problem details; lists are paginated (X-Pagination header); updates need "
+                "If-Match; creating POSTs accept an Idempotency-Key header."
+            },
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename: str) -> Response:
+        return send_from_directory(assets, filename, max_age=86400)
+
+    return api

@@ -1,0 +1,143 @@
+"""The declarative Base, the engine and the one session per app context.
+
+Services use ``db.session`` and only flush; the request (or job, or CLI command)
+that opened the unit of work commits once at its end.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    scoped_session,
+)
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware timestamps on SQLite and PostgreSQL alike (stored as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Database:
+    """Owns the engine and a session scoped to the Flask app context."""
+
+    def __init__(self) -> None:
+        self.session: scoped_session[Session] = scoped_session(
+            lambda: make_session(self.engine), scopefunc=_app_context_key
+        )
+
+    def init_app(self, app: Flask, url: str) -> None:
+        app.extensions["nyby.db.engine"] = make_engine(url)
+        app.teardown_appcontext(lambda exc: self.session.remove())
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["nyby.db.engine"]  # type: ignore[no-any-return]
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """Commit on success, roll back on any error (CLI commands and jobs)."""
+        session = self.session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _app_context_key() -> int:
+    from flask import g
+
+    return id(g._get_current_object())
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool if ":memory:" not in url else None,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def make_session(engine: Engine) -> Session:
+    return Session(bind=engine, expire_on_commit=False)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # SQLite has one writer. Taking the write lock when the transaction starts
+        # makes concurrent writers queue instead of failing half way with
+        # "database is locked" after they read a now-stale snapshot.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+db = Database()

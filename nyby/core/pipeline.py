@@ -1,0 +1,63 @@
+"""Every request, in one place: resolve -> authorise -> act -> commit once.
+
+1. authenticate: bearer token (API) or session cookie (web pages);
+2. resolve the tenant from the URL and the caller's membership in it;
+3. claim the Idempotency-Key of a POST, or replay its first response;
+4. the view: decorators plus one service call; services only flush;
+5. commit when the response is a success, roll back otherwise.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, request
+
+from nyby.auth.services import authenticate_request
+from nyby.core import idempotency
+from nyby.core.api import error_response
+from nyby.core.db import db
+from nyby.core.errors import Unauthorized
+from nyby.tenancy.context import clear_request_scope
+from nyby.tenancy.resolution import resolve_tenant, take_tenant_slug
+
+
+def public(view_class: type) -> type:
+    """Mark an API MethodView as reachable without a token."""
+    view_class.nyby_public = True  # type: ignore[attr-defined]
+    return view_class
+
+
+def _require_login_for_api() -> None:
+    if g.get("account") is not None or not request.path.startswith("/api/"):
+        return
+    endpoint = request.endpoint or ""
+    view = current_app.view_functions.get(endpoint)
+    if view is None or endpoint.startswith("api-docs.") or endpoint == "swagger_assets":
+        return
+    if getattr(getattr(view, "view_class", view), "nyby_public", False):
+        return
+    raise Unauthorized()
+
+
+def _finish(response: Response) -> Response:
+    keep = response.status_code < 400 or g.pop("keep_changes", False)
+    if not keep:
+        db.session.rollback()
+        return response
+    try:
+        if response.status_code < 400:
+            idempotency.remember(response)
+        db.session.commit()
+    except Exception as error:  # a conflict found only at commit time still gets a 4xx
+        db.session.rollback()
+        return error_response(error)
+    return response
+
+
+def init_pipeline(app: Flask) -> None:
+    app.url_value_preprocessor(take_tenant_slug)
+    app.before_request(authenticate_request)
+    app.before_request(_require_login_for_api)
+    app.before_request(resolve_tenant)
+    app.before_request(idempotency.claim)
+    app.after_request(_finish)
+    app.teardown_request(lambda exc: clear_request_scope())

@@ -1,0 +1,94 @@
+"""The demo: both demo tenants with people in every role (`nyby demo`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from nyby.auth.models import Account
+from nyby.auth.passwords import hash_password
+from nyby.auth.permissions import Role
+from nyby.auth.services import create_account, normalise_email
+from nyby.core.db import db
+from nyby.core.errors import NotFound
+from nyby.members.services import add_member
+from nyby.tenancy.context import tenant_scope
+from nyby.tenancy.models import Tenant
+
+TENANTS_DIR = Path(__file__).resolve().parents[1] / "tenants"
+DEMO_FILES = ("demo-borough.yaml", "demo-kommune.yaml")
+DEMO_PASSWORD = "demo-password"  # noqa: S105 (printed for the demo on purpose)
+
+DEMO_PEOPLE: dict[str, list[tuple[str, str, tuple[Role, ...]]]] = {
+    "demo-borough": [
+        ("admin@demo-borough.example", "Priya Shah", (Role.ADMIN, Role.COORDINATOR)),
+        ("coordinator@demo-borough.example", "Tom Evans", (Role.COORDINATOR,)),
+        ("nurse@demo-borough.example", "Grace Okafor", (Role.PROFESSIONAL,)),
+        ("staff@demo-borough.example", "Dan Murphy", (Role.STAFF,)),
+        ("volunteer@demo-borough.example", "Amy Clarke", (Role.VOLUNTEER,)),
+        ("sam@demo-borough.example", "Sam Patel", (Role.VOLUNTEER,)),
+        # One person in both tenants: memberships are per tenant, the account is not.
+        ("kari@example.org", "Kari Nordmann", (Role.VOLUNTEER,)),
+    ],
+    "demo-kommune": [
+        ("admin@demo-kommune.example", "Ingrid Berg", (Role.ADMIN, Role.COORDINATOR)),
+        ("koordinator@demo-kommune.example", "Ola Hansen", (Role.COORDINATOR,)),
+        ("sykepleier@demo-kommune.example", "Sofie Johansen", (Role.PROFESSIONAL,)),
+        ("ansatt@demo-kommune.example", "Lars Nilsen", (Role.STAFF,)),
+        ("frivillig@demo-kommune.example", "Emma Larsen", (Role.VOLUNTEER,)),
+        ("kari@example.org", "Kari Nordmann", (Role.VOLUNTEER,)),
+    ],
+}
+
+
+def create_person(
+    email: str,
+    name: str,
+    password: str,
+    tenant_slug: str | None,
+    roles: tuple[str, ...] | list[str],
+) -> Account:
+    """An account, and a membership with roles when a tenant is named (`nyby users create`)."""
+    wanted = {Role(r) for r in roles}
+    if roles and not tenant_slug:
+        raise ValueError("--role needs --tenant")
+    tenant = None
+    if tenant_slug:
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+        if tenant is None:
+            raise NotFound(f"no tenant {tenant_slug!r}")
+    account = create_account(email, name, password)
+    if tenant is not None:
+        with tenant_scope(tenant.id):
+            add_member(account, wanted or {Role.VOLUNTEER})
+    db.session.commit()
+    return account
+
+
+def load_demo() -> list[tuple[str, str, str]]:
+    """Apply both demo files and add their people; running it again changes nothing."""
+    from nyby.configuration.files import apply_file
+
+    for name in DEMO_FILES:
+        apply_file(TENANTS_DIR / name)
+    password_hash = hash_password(DEMO_PASSWORD)
+    logins = []
+    for slug, people in DEMO_PEOPLE.items():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        assert tenant is not None
+        for email, name, roles in people:
+            account = db.session.scalar(
+                select(Account).where(Account.email == normalise_email(email))
+            )
+            if account is None:
+                account = Account(
+                    email=normalise_email(email), name=name, password_hash=password_hash
+                )
+                db.session.add(account)
+                db.session.flush()
+            with tenant_scope(tenant.id):
+                add_member(account, set(roles))
+                db.session.commit()
+            logins.append((slug, email, ", ".join(r.value for r in roles)))
+    return logins

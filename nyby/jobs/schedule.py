@@ -1,0 +1,58 @@
+"""Periodic work, declared as data. The worker enqueues each sweep when it is due."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from nyby.core import idempotency
+from nyby.core.db import db
+from nyby.jobs.queues import enqueue, tenant_job
+from nyby.tenancy.models import Tenant
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every: timedelta
+    job: Callable[..., object]
+
+
+@tenant_job
+def purge_idempotency_keys() -> int:
+    return idempotency.purge_expired()
+
+
+def for_each_tenant(job: Callable[..., object]) -> Callable[[], int]:
+    """A platform-wide sweep: one job per tenant, never one unscoped job."""
+
+    def sweep() -> int:
+        tenant_ids = db.session.scalars(select(Tenant.id).order_by(Tenant.slug)).all()
+        db.session.remove()
+        for tenant_id in tenant_ids:
+            enqueue(job, str(tenant_id))
+        return len(tenant_ids)
+
+    sweep.__name__ = f"sweep_{getattr(job, '__name__', 'job')}"
+    return sweep
+
+
+SCHEDULE = [
+    Periodic("purge-idempotency-keys", timedelta(hours=1), for_each_tenant(purge_idempotency_keys)),
+]
+
+
+def run_due(last_run: dict[str, float], now: float, claim: Callable[[Periodic], bool]) -> list[str]:
+    """Enqueue every periodic sweep that is due; ``claim`` stops two workers doing it twice."""
+    started = []
+    for periodic in SCHEDULE:
+        if now - last_run.get(periodic.name, 0.0) < periodic.every.total_seconds():
+            continue
+        last_run[periodic.name] = now
+        if claim(periodic):
+            periodic.job()
+            started.append(periodic.name)
+    return started

@@ -1,0 +1,53 @@
+"""`nyby worker`: an RQ worker plus the periodic schedule, or the schedule alone."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import rq
+from flask import Flask
+
+from nyby.jobs.schedule import Periodic, run_due
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 30
+
+
+def _claimer(app: Flask):  # type: ignore[no-untyped-def]
+    client = app.extensions.get("nyby.redis")
+
+    def claim(periodic: Periodic) -> bool:
+        if client is None:
+            return True
+        # One worker of many enqueues each sweep per interval.
+        ttl = max(int(periodic.every.total_seconds()) - 1, 1)
+        return bool(client.set(f"nyby:periodic:{periodic.name}", "1", nx=True, ex=ttl))
+
+    return claim
+
+
+def run_scheduler(app: Flask, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    last_run: dict[str, float] = {}
+    claim = _claimer(app)
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                for name in run_due(last_run, time.time(), claim):
+                    log.info("periodic job enqueued: %s", name)
+        except Exception:
+            log.exception("periodic schedule failed; trying again next tick")
+        stop.wait(TICK_SECONDS)
+
+
+def run_worker(app: Flask) -> None:
+    threading.Thread(target=run_scheduler, args=(app,), daemon=True, name="nyby-scheduler").start()
+    client = app.extensions.get("nyby.redis")
+    if client is None:
+        log.info("no REDIS_URL: jobs run inside the web process; this worker only keeps time")
+        threading.Event().wait()
+        return
+    with app.app_context():
+        rq.Worker(["default"], connection=client).work(with_scheduler=True)

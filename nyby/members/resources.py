@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+
+from nyby.auth.permissions import Action
+from nyby.core.api import Blueprint
+from nyby.members import services
+from nyby.members.access import get_member_or_404
+from nyby.members.models import Membership
+from nyby.members.schemas import MemberQuerySchema, MemberSchema, MemberUpdateSchema, TenantSchema
+from nyby.tenancy.resolution import current_actor
+
+blp = Blueprint(
+    "members",
+    __name__,
+    url_prefix="/api/v1/tenants/<tenant>",
+    description="A tenant and the people who belong to it.",
+)
+
+
+@blp.route("")
+class TenantView(MethodView):
+    @blp.response(200, TenantSchema)
+    def get(self) -> dict[str, Any]:
+        """The tenant, as the caller sees it."""
+        actor = current_actor()
+        tenant = actor.tenant
+        return {
+            "id": tenant.id,
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "kind": tenant.kind,
+            "locale": tenant.locale,
+            "timezone": tenant.timezone,
+            "branding": tenant.branding,
+            "my_roles": sorted(r.value for r in actor.roles),
+        }
+
+
+@blp.route("/members")
+class MemberList(MethodView):
+    @blp.arguments(MemberQuerySchema, location="query")
+    @blp.response(200, MemberSchema(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any]) -> Any:
+        """Members of the tenant (admins and coordinators)."""
+        return services.list_members(current_actor(), **query)
+
+
+@blp.route("/members/<uuid:member_id>")
+class MemberDetail(MethodView):
+    @blp.etag
+    @blp.response(200, MemberSchema)
+    def get(self, member_id: uuid.UUID) -> Membership:
+        return get_member_or_404(current_actor(), member_id, Action.VIEW_MEMBERS)
+
+    @blp.etag
+    @blp.arguments(MemberUpdateSchema)
+    @blp.response(200, MemberSchema)
+    def patch(self, changes: dict[str, Any], member_id: uuid.UUID) -> Membership:
+        """Change roles or deactivate (admins). Deactivation removes access at once."""
+        actor = current_actor()
+        member = get_member_or_404(actor, member_id, Action.CHANGE_MEMBERS)
+        blp.check_etag(member, MemberSchema)
+        return services.update_member(actor, member, changes)

@@ -1,0 +1,24 @@
+"""Every mapped class, imported once so the metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+from nyby.auth.models import Account, RefreshToken
+from nyby.core.db import Base
+from nyby.core.idempotency import IdempotencyRecord
+from nyby.members.models import Membership
+from nyby.tenancy.models import Tenant
+
+metadata = Base.metadata
+
+# Global on purpose: everything else is tenant-owned (an architecture test checks).
+GLOBAL_MODELS = (Tenant, Account, RefreshToken)
+
+__all__ = [
+    "GLOBAL_MODELS",
+    "Account",
+    "IdempotencyRecord",
+    "Membership",
+    "RefreshToken",
+    "Tenant",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""Tenant isolation lives here and nowhere else (DESIGN.md decision 2)."""

@@ -1,0 +1,94 @@
+"""Which tenant a request is for (from the URL, once) and whether the caller belongs.
+
+A person may belong to several tenants, so the tenant always comes from the URL
+and the caller's account must hold an active membership there. Anything else is
+a 404: an unknown tenant and someone else's tenant look the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g
+from sqlalchemy import select
+
+from nyby.auth.models import Account
+from nyby.auth.permissions import Action, Role, allows
+from nyby.core.db import db
+from nyby.core.errors import Forbidden, NotFound, Unauthorized
+from nyby.members.models import Membership
+from nyby.tenancy.context import ALL_TENANTS, acting_account, set_request_scope
+from nyby.tenancy.models import Tenant
+
+TENANT_URL_ARG = "tenant"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller inside one tenant: what every service and access helper receives."""
+
+    account: Account
+    tenant: Tenant
+    membership: Membership
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return self.membership.roles
+
+    def can(self, action: Action) -> bool:
+        return allows(self.roles, action)
+
+    def require(self, action: Action) -> None:
+        if not self.can(action):
+            raise Forbidden("Your role does not allow this.")
+
+
+class NotLoggedIn(Unauthorized):
+    pass
+
+
+def take_tenant_slug(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """URL value preprocessor: views never see the slug, only the resolved actor."""
+    if values and TENANT_URL_ARG in values:
+        g.tenant_slug = values.pop(TENANT_URL_ARG)
+
+
+def resolve_tenant() -> None:
+    slug = g.pop("tenant_slug", None)
+    if slug is None:
+        set_request_scope(None, g.account.id if g.get("account") else None)
+        return
+    account: Account | None = g.get("account")
+    if account is None:
+        raise NotLoggedIn()
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound("No such tenant.")
+    set_request_scope(tenant.id, account.id)
+    membership = db.session.scalar(
+        select(Membership).where(Membership.account_id == account.id, Membership.is_active)
+    )
+    if membership is None:
+        raise NotFound("No such tenant.")
+    g.actor = Actor(account=account, tenant=tenant, membership=membership)
+
+
+def current_actor() -> Actor:
+    return g.actor  # type: ignore[no-any-return]
+
+
+def memberships_of(account: Account) -> list[tuple[Membership, Tenant]]:
+    """A person's memberships in every tenant: the one deliberate cross-tenant read.
+
+    Row-level security still limits it to rows whose account is the caller's.
+    """
+    with acting_account(account.id):
+        rows = db.session.execute(
+            select(Membership, Tenant)
+            .join(Tenant, Tenant.id == Membership.tenant_id)
+            .where(Membership.account_id == account.id)
+            .order_by(Tenant.name)
+            .execution_options(**{ALL_TENANTS: True})
+        ).all()
+    return [(m, t) for m, t in rows]

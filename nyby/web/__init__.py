@@ -1,0 +1,37 @@
+"""The server-rendered web app: session cookie + CSRF, English and Norwegian."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
+
+SUPPORTED_LOCALES = ("en", "nb")
+
+csrf = CSRFProtect()
+
+
+def select_locale() -> str:
+    """The person's choice, else their tenant's language, else the browser's."""
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return str(chosen)
+    account = g.get("account")
+    if account is not None and account.locale in SUPPORTED_LOCALES:
+        return str(account.locale)
+    actor = g.get("actor")
+    if actor is not None and actor.tenant.locale in SUPPORTED_LOCALES:
+        return str(actor.tenant.locale)
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+
+
+def init_web(app: Flask) -> None:
+    from nyby.web.views import web
+
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    # Only the web pages use cookies, so only they are CSRF-checked (in their
+    # blueprint); the API authenticates with bearer tokens.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    app.register_blueprint(web)

@@ -1,0 +1,201 @@
+"""Test harness: the real schema from migrations, and the app's own database role.
+
+With no DATABASE_URL the suite runs on a SQLite file (the embedded default). With
+DATABASE_URL (a PostgreSQL server the tests may create databases on, as a
+superuser or owner) it creates a fresh database, migrates it as the owner and
+connects the app as the non-owner role, so row-level security is really in force.
+REDIS_URL switches the rate limiter and queue to Redis, as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import Engine
+
+from nyby import create_app
+from nyby.auth.models import Account
+from nyby.auth.permissions import Role
+from nyby.auth.services import create_account, login
+from nyby.config import Settings
+from nyby.core import migrations
+from nyby.core.db import db
+from nyby.members.models import Membership
+from nyby.members.services import add_member
+from nyby.models import metadata
+from nyby.tenancy.context import tenant_scope
+from nyby.tenancy.models import Tenant
+
+PASSWORD = "correct horse battery"
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+
+
+@dataclass
+class Databases:
+    owner_url: str
+    app_url: str
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.app_url.startswith("postgresql")
+
+
+def _postgres_databases(server_url: str) -> Iterator[Databases]:
+    url = make_url(_psycopg(server_url))
+    name = f"nyby_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    owner_url = url.set(database=name)
+    role = os.environ.get("NYBY_DB_APP_ROLE", "nyby_app")
+    app_url = owner_url.set(username=role, password=os.environ.get("NYBY_DB_APP_PASSWORD"))
+    try:
+        yield Databases(
+            owner_url.render_as_string(hide_password=False),
+            app_url.render_as_string(hide_password=False),
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _psycopg(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    if POSTGRES_URL:
+        yield from _postgres_databases(POSTGRES_URL)
+    else:
+        path = tmp_path_factory.mktemp("db") / "nyby.sqlite3"
+        yield Databases(f"sqlite:///{path}", f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="session")
+def owner_engine(databases: Databases) -> Iterator[Engine]:
+    migrations.upgrade(databases.owner_url)
+    engine = create_engine(databases.owner_url)
+    yield engine
+    engine.dispose()
+
+
+def make_settings(tmp: Path, databases: Databases, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        data_dir=tmp,
+        database_url=databases.app_url,
+        migration_database_url=databases.owner_url,
+        secret_key="test-secret",
+        storage_dir=tmp / "files",
+        outbox_dir=tmp / "outbox",
+        # Still Argon2id, with a small memory cost so the suite stays quick.
+        password_hash_memory_kib=1024,
+        password_hash_time_cost=1,
+    )
+    values.update(overrides)
+    return Settings.from_env(**values)
+
+
+@pytest.fixture(scope="session")
+def app(
+    owner_engine: Engine, databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Flask:
+    settings = make_settings(tmp_path_factory.mktemp("data"), databases)
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    engine: Engine = request.getfixturevalue("owner_engine")
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    counter = application.extensions["nyby.login_failures"]
+    client = application.extensions["nyby.redis"]
+    if client is not None:
+        for key in client.scan_iter("nyby:*"):
+            client.delete(key)
+    else:
+        counter._events.clear()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Person:
+    account: Account
+    membership: Membership | None
+    token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class World:
+    """Builds tenants and people through the real services."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def tenant(self, slug: str | None = None, **fields: Any) -> Tenant:
+        slug = slug or f"t-{uuid.uuid4().hex[:8]}"
+        with self.app.app_context():
+            tenant = Tenant(
+                slug=slug, name=fields.pop("name", slug.title()), kind="charity", **fields
+            )
+            db.session.add(tenant)
+            db.session.commit()
+            return tenant
+
+    def person(self, tenant: Tenant | None, *roles: Role, email: str | None = None) -> Person:
+        email = email or f"{uuid.uuid4().hex[:10]}@example.org"
+        with self.app.test_request_context():
+            account = create_account(email, "Test Person", PASSWORD)
+            membership = None
+            if tenant is not None:
+                with tenant_scope(tenant.id):
+                    membership = add_member(account, set(roles) or {Role.VOLUNTEER})
+                    db.session.commit()
+            db.session.commit()
+            pair = login(email, PASSWORD, "127.0.0.1")
+            db.session.commit()
+            return Person(account, membership, pair.access_token, pair.refresh_token)
+
+    def join(self, person: Person, tenant: Tenant, *roles: Role) -> Membership:
+        with self.app.app_context(), tenant_scope(tenant.id):
+            membership = add_member(db.session.merge(person.account), set(roles))
+            db.session.commit()
+            return membership
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    return World(app)
