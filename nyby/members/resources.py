@@ -10,7 +10,13 @@ from nyby.core.api import Blueprint
 from nyby.members import services
 from nyby.members.access import get_member_or_404
 from nyby.members.models import Membership
-from nyby.members.schemas import MemberQuerySchema, MemberSchema, MemberUpdateSchema, TenantSchema
+from nyby.members.schemas import (
+    MemberCreateSchema,
+    MemberQuerySchema,
+    MemberSchema,
+    MemberUpdateSchema,
+    TenantSchema,
+)
 from nyby.tenancy.resolution import current_actor
 
 blp = Blueprint(
@@ -48,6 +54,13 @@ class MemberList(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Members of the tenant (admins and coordinators)."""
         return services.list_members(current_actor(), **query)
+
+    @blp.arguments(MemberCreateSchema)
+    @blp.response(201, MemberSchema)
+    @blp.alt_response(409, description="Already a member")
+    def post(self, body: dict[str, Any]) -> Membership:
+        """Add a person with an account to this tenant (admins)."""
+        return services.add_member_by_email(current_actor(), body["email"], body["roles"])
 
 
 @blp.route("/members/<uuid:member_id>")

@@ -18,6 +18,17 @@ class MemberSchema(ma.Schema):
     deactivated_at = ma.fields.AwareDateTime(allow_none=True)
 
 
+class MemberCreateSchema(ma.Schema):
+    """Add a person who already has an account (invitations come with onboarding)."""
+
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    roles = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(ROLE_NAMES)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=len(ROLE_NAMES)),
+    )
+
+
 class MemberUpdateSchema(ma.Schema):
     """What an admin may change on a membership; nothing else is accepted."""
 

@@ -8,8 +8,9 @@ from sqlalchemy import Select, func, select
 
 from nyby.auth.models import Account
 from nyby.auth.permissions import Action, Role
+from nyby.auth.services import normalise_email
 from nyby.core.db import db, utcnow
-from nyby.core.errors import Conflict
+from nyby.core.errors import Conflict, Unprocessable
 from nyby.members.models import Membership
 from nyby.tenancy.resolution import Actor
 
@@ -22,6 +23,19 @@ def list_members(actor: Actor, role: str | None = None, active: bool | None = No
     if active is not None:
         statement = statement.where(Membership.is_active == active)
     return statement
+
+
+def add_member_by_email(actor: Actor, email: str, roles: list[str]) -> Membership:
+    actor.require(Action.CHANGE_MEMBERS)
+    account = db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
+    if account is None:
+        raise Unprocessable(
+            "No account has this email.",
+            errors={"email": ["No account has this email; ask the person to sign up first."]},
+        )
+    if db.session.scalar(select(Membership.id).where(Membership.account_id == account.id)):
+        raise Conflict("This person is already a member; change their roles instead.")
+    return add_member(account, {Role(r) for r in roles})
 
 
 def add_member(account: Account, roles: set[Role]) -> Membership:
