@@ -104,7 +104,7 @@ def test_malformed_json_wrong_types_unknown_fields_are_4xx(
             ),
             422,
         )
-        assert list(extra)[0] in json.dumps(body["errors"])
+        assert next(iter(extra)) in json.dumps(body["errors"])
     assert _members(app, borough) == before, "nothing was written"
 
 
