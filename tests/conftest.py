@@ -136,8 +136,9 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     counter = application.extensions["nyby.login_failures"]
     client = application.extensions["nyby.redis"]
     if client is not None:
-        for key in client.scan_iter("nyby:*"):
-            client.delete(key)
+        for pattern in ("nyby:*", "rq:*"):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
     else:
         counter._events.clear()
 
