@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = init_api(app)
     _register_blueprints(api)
     init_web(app)
+    from nyby.core.health import health
+
+    app.register_blueprint(health)
     from nyby.cli import register_commands
 
     register_commands(app)
