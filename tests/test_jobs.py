@@ -91,7 +91,9 @@ def test_run_due_enqueues_each_sweep_once_per_interval(app: Flask) -> None:
     calls: list[str] = []
     claims: list[str] = []
     original = schedule.SCHEDULE
-    schedule.SCHEDULE = [schedule.Periodic("probe", timedelta(minutes=5), lambda: calls.append("ran"))]
+    schedule.SCHEDULE = [
+        schedule.Periodic("probe", timedelta(minutes=5), lambda: calls.append("ran"))
+    ]
     try:
         last: dict[str, float] = {}
 
