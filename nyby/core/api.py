@@ -96,11 +96,12 @@ def _http_problem(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     headers = dict(data.get("headers") or {})
+    detail: str | None
     if code >= 500:
         detail = "Something went wrong on our side. It has been logged."
     elif errors:
+        # webargs nests field messages by location ("json", "query"): kept in "errors".
         detail = "The request has invalid fields."
-        # webargs nests messages by location ("json", "query"): keep that.
     else:
         detail = data.get("message") or error.description
     if code == 405 and error.get_headers():
@@ -122,7 +123,7 @@ class Api(flask_smorest.Api):
 
     def _register_responses(self) -> None:
         # Same lazily registered error responses as the library, in problem+json.
-        default = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        default: str = self.DEFAULT_RESPONSE_CONTENT_TYPE  # type: ignore[has-type]
         self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
         try:
             super()._register_responses()

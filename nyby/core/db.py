@@ -76,7 +76,8 @@ class Database:
 
     def __init__(self) -> None:
         self.session: scoped_session[Session] = scoped_session(
-            lambda: make_session(self.engine), scopefunc=_app_context_key
+            lambda: make_session(self.engine),  # type: ignore[arg-type]
+            scopefunc=_app_context_key,
         )
 
     def init_app(self, app: Flask, url: str) -> None:
