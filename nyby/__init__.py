@@ -57,9 +57,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(api: object) -> None:
     from nyby.auth.resources import blp as auth
+    from nyby.configuration.resources import blp as configuration
     from nyby.members.resources import blp as members
 
-    for blueprint in (auth, members):
+    for blueprint in (auth, members, configuration):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 
 

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from nyby.auth.models import Account, RefreshToken
+from nyby.configuration.models import (
+    CheckType,
+    RoleCategory,
+    RoleCheckType,
+    TaskCategory,
+    VolunteerRole,
+)
 from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.members.models import Membership
@@ -16,9 +23,14 @@ GLOBAL_MODELS = (Tenant, Account, RefreshToken)
 __all__ = [
     "GLOBAL_MODELS",
     "Account",
+    "CheckType",
     "IdempotencyRecord",
     "Membership",
     "RefreshToken",
+    "RoleCategory",
+    "RoleCheckType",
+    "TaskCategory",
     "Tenant",
+    "VolunteerRole",
     "metadata",
 ]

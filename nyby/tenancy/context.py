@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flask import has_app_context
+from flask import g, has_app_context
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
@@ -72,14 +72,16 @@ def acting_account(account_id: uuid.UUID | None) -> Iterator[None]:
 
 def set_request_scope(tenant_id: uuid.UUID | None, account_id: uuid.UUID | None) -> None:
     """For a request: the scope lasts until the request is torn down."""
-    _tenant.set(tenant_id)
-    _account.set(account_id)
+    tokens = g.setdefault("_nyby_scope_tokens", [])
+    tokens.append((_tenant.set(tenant_id), _account.set(account_id)))
     _republish()
 
 
 def clear_request_scope() -> None:
-    _tenant.set(None)
-    _account.set(None)
+    """Restore whatever scope was in force before the request (none, in a server)."""
+    for tenant_token, account_token in reversed(g.pop("_nyby_scope_tokens", [])):
+        _account.reset(account_token)
+        _tenant.reset(tenant_token)
 
 
 def _republish(session: Session | None = None) -> None:

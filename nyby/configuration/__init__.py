@@ -1,0 +1,1 @@
+"""Tenant configuration as code: roles, checks and categories from tenants/*.yaml."""

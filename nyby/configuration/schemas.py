@@ -1,0 +1,408 @@
+"""The tenant file format (tenants/*.yaml) and the API shapes of its parts.
+
+Load schemas raise on unknown fields, so a typo in a tenant file or a request body
+is an error naming the field rather than a setting silently ignored. A loaded
+document has the same shape as the file, so loading it again gives the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+
+from nyby.configuration.models import CheckKind, DispatchMode, Evidence
+
+KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"  # the tenant slug appears in every URL
+COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+
+TENANT_KINDS = ("local_authority", "health", "charity")
+LOCALES = ("en", "nb")
+CHECK_KINDS = tuple(kind.value for kind in CheckKind)
+EVIDENCE = tuple(evidence.value for evidence in Evidence)
+DISPATCH_MODES = tuple(mode.value for mode in DispatchMode)
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class Key(ma.fields.String):
+    """A lowercase slug that names a row in the tenant file."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            validate=ma.validate.Regexp(
+                KEY_PATTERN,
+                error="Use a lowercase key: a letter, then letters, digits, '-' or '_' "
+                "(at most 63 characters).",
+            ),
+            **kwargs,
+        )
+
+
+class Text(ma.fields.String):
+    """Free text; surrounding whitespace (a YAML block's last newline) is dropped."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _name(**kwargs: Any) -> Text:
+    return Text(validate=ma.validate.Length(min=1, max=200), **kwargs)
+
+
+def _description(**kwargs: Any) -> Text:
+    return Text(validate=ma.validate.Length(max=4000), **kwargs)
+
+
+def _unique(values: list[str]) -> None:
+    twice = sorted(value for value, count in Counter(values).items() if count > 1)
+    if twice:
+        raise ma.ValidationError(f"Listed more than once: {', '.join(twice)}.")
+
+
+def _timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ma.ValidationError("Unknown time zone; use an IANA name such as Europe/London.")
+
+
+# -- the tenant file ----------------------------------------------------------------------
+
+
+class BrandingSchema(StrictSchema):
+    logo_url = ma.fields.URL(relative=True, schemes={"https", "http"})
+    primary_colour = ma.fields.String(
+        validate=ma.validate.Regexp(COLOUR_PATTERN, error="Use a colour as #rrggbb.")
+    )
+    accent_colour = ma.fields.String(
+        validate=ma.validate.Regexp(COLOUR_PATTERN, error="Use a colour as #rrggbb.")
+    )
+
+
+class DispatchPolicySchema(StrictSchema):
+    """How tasks reach people: defaults filled in, so dispatch never guesses."""
+
+    mode = ma.fields.String(load_default="both", validate=ma.validate.OneOf(DISPATCH_MODES))
+    wave_size = ma.fields.Integer(load_default=5, validate=ma.validate.Range(min=1, max=100))
+    wave_timeout_minutes = ma.fields.Integer(
+        load_default=10, validate=ma.validate.Range(min=1, max=1440)
+    )
+    max_waves = ma.fields.Integer(load_default=3, validate=ma.validate.Range(min=1, max=20))
+    radius_km = ma.fields.Float(load_default=3.0, validate=ma.validate.Range(min=0.1, max=200))
+    radius_growth_km = ma.fields.Float(load_default=2.0, validate=ma.validate.Range(min=0, max=200))
+
+
+class CheckTypeFileSchema(StrictSchema):
+    key = Key(required=True)
+    name = _name(required=True)
+    description = _description(load_default="")
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(CHECK_KINDS))
+    evidence = ma.fields.String(load_default="none", validate=ma.validate.OneOf(EVIDENCE))
+    validity_months = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=240)
+    )
+
+
+class CategoryFileSchema(StrictSchema):
+    key = Key(required=True)
+    name = _name(required=True)
+    description = _description(load_default="")
+
+
+class RoleFileSchema(StrictSchema):
+    """A volunteer role in the tenant file; checks and categories are keys from the file."""
+
+    key = Key(required=True)
+    name = _name(required=True)
+    description = _description(required=True)
+    guidance = Text(load_default="", validate=ma.validate.Length(max=20000))
+    dispatch_mode = ma.fields.String(
+        load_default="both", validate=ma.validate.OneOf(DISPATCH_MODES)
+    )
+    staff_only = ma.fields.Boolean(load_default=False)
+    remote = ma.fields.Boolean(load_default=False)
+    min_age = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=120)
+    )
+    checks = ma.fields.List(Key(), load_default=list, validate=_unique)
+    categories = ma.fields.List(Key(), load_default=list, validate=_unique)
+
+
+class ReservedEntries(ma.fields.Field[list[dict[str, Any]]]):
+    """A section whose models arrive later: a list of mappings, kept verbatim.
+
+    Each entry needs a few string fields (``key`` first), and must fit in a JSON
+    column: YAML dates become ISO strings, anything else exotic is refused.
+    """
+
+    def __init__(self, required_fields: tuple[str, ...], **kwargs: Any) -> None:
+        self.required_fields = required_fields
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            raise ma.ValidationError("Must be a list of mappings.")
+        entries: list[dict[str, Any]] = []
+        errors: dict[int, Any] = {}
+        seen: set[str] = set()
+        for index, entry in enumerate(value):
+            if not isinstance(entry, dict):
+                errors[index] = ["Must be a mapping."]
+                continue
+            problems: dict[str, list[str]] = {}
+            for field in self.required_fields:
+                if not isinstance(entry.get(field), str) or not entry[field].strip():
+                    problems[field] = ["Missing data for required field."]
+            key = str(entry.get("key"))
+            if "key" not in problems:
+                try:
+                    Key().deserialize(key)
+                except ma.ValidationError as error:
+                    problems["key"] = list(error.messages)
+                else:
+                    if key in seen:
+                        problems["key"] = [f"Key {key!r} is used twice in this list."]
+                    seen.add(key)
+            try:
+                plain = _json_value(entry)
+            except ValueError as error:
+                problems.setdefault("_schema", []).append(str(error))
+            if problems:
+                errors[index] = problems
+            else:
+                entries.append(plain)
+        if errors:
+            raise ma.ValidationError(errors)  # type: ignore[arg-type]
+        return entries
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dt.date):  # also datetime
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        if not all(isinstance(name, str) for name in value):
+            raise ValueError("Field names must be text.")
+        return {name: _json_value(item) for name, item in value.items()}
+    raise ValueError(f"Unsupported value of type {type(value).__name__}.")
+
+
+class TenantFileSchema(StrictSchema):
+    """One tenant's configuration file."""
+
+    slug = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(
+            SLUG_PATTERN, error="Use a lowercase slug of letters, digits and '-'."
+        ),
+    )
+    name = _name(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(TENANT_KINDS))
+    locale = ma.fields.String(required=True, validate=ma.validate.OneOf(LOCALES))
+    timezone = ma.fields.String(required=True, validate=_timezone)
+    branding = ma.fields.Nested(BrandingSchema, load_default=dict)
+    dispatch_policy = ma.fields.Nested(
+        DispatchPolicySchema, load_default=lambda: DispatchPolicySchema().load({})
+    )
+    check_types = ma.fields.List(ma.fields.Nested(CheckTypeFileSchema), load_default=list)
+    categories = ma.fields.List(ma.fields.Nested(CategoryFileSchema), load_default=list)
+    roles = ma.fields.List(ma.fields.Nested(RoleFileSchema), load_default=list)
+    campaigns = ReservedEntries(("key", "name"), load_default=list)
+    success_criteria = ReservedEntries(("key", "metric"), load_default=list)
+
+    @ma.validates_schema
+    def keys_are_unique_and_known(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, dict[int, Any]] = {}
+        for section in ("check_types", "categories", "roles"):
+            seen: set[str] = set()
+            for index, item in enumerate(data[section]):
+                if item["key"] in seen:
+                    errors.setdefault(section, {})[index] = {
+                        "key": [f"Key {item['key']!r} is used twice in {section}."]
+                    }
+                seen.add(item["key"])
+        checks = {item["key"] for item in data["check_types"]}
+        categories = {item["key"] for item in data["categories"]}
+        for index, role in enumerate(data["roles"]):
+            problems: dict[str, dict[int, list[str]]] = {}
+            for field, known, section in (
+                ("checks", checks, "check_types"),
+                ("categories", categories, "categories"),
+            ):
+                for position, key in enumerate(role[field]):
+                    if key not in known:
+                        problems.setdefault(field, {})[position] = [
+                            f"Role {role['key']!r} names {key!r}, which is not defined "
+                            f"under {section} in this file."
+                        ]
+            if problems:
+                errors.setdefault("roles", {}).setdefault(index, {}).update(problems)
+        if errors:
+            raise ma.ValidationError(errors)  # type: ignore[arg-type]
+
+
+def error_lines(messages: Any, path: str = "") -> list[str]:
+    """Flatten marshmallow's nested messages to ``roles.2.checks.0: ...`` lines."""
+    if isinstance(messages, dict):
+        lines: list[str] = []
+        for name, inner in messages.items():
+            part = path if name == "_schema" else f"{path}.{name}" if path else str(name)
+            lines.extend(error_lines(inner, part))
+        return lines
+    if isinstance(messages, list | tuple):
+        if all(isinstance(item, str) for item in messages):
+            return [f"{path or '(file)'}: {message}" for message in messages]
+        return [line for item in messages for line in error_lines(item, path)]
+    return [f"{path or '(file)'}: {messages}"]
+
+
+# -- the API ---------------------------------------------------------------------------
+
+
+class CheckTypeSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": list(CHECK_KINDS)})
+    evidence = ma.fields.String(required=True, metadata={"enum": list(EVIDENCE)})
+    validity_months = ma.fields.Integer(
+        allow_none=True, metadata={"description": "null: never expires"}
+    )
+
+
+class CategorySchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+
+
+class RoleSchema(ma.Schema):
+    """A volunteer role as the API shows it; checks and categories by key."""
+
+    id = ma.fields.UUID(required=True)
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    guidance = ma.fields.String(required=True)
+    dispatch_mode = ma.fields.String(required=True, metadata={"enum": list(DISPATCH_MODES)})
+    staff_only = ma.fields.Boolean(required=True)
+    remote = ma.fields.Boolean(required=True)
+    min_age = ma.fields.Integer(allow_none=True)
+    is_active = ma.fields.Boolean(required=True)
+    checks = ma.fields.Function(
+        lambda role: [check.key for check in role.check_types],
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    categories = ma.fields.Function(
+        lambda role: [category.key for category in role.categories],
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    created_at = ma.fields.AwareDateTime(required=True)
+    updated_at = ma.fields.AwareDateTime(required=True)
+
+
+class RoleCreateSchema(RoleFileSchema):
+    """A new role through the API: the same fields as in the file.
+
+    It exists in the database only until the next ``tenants apply`` of a file
+    without it, which deactivates it; export the file to keep it.
+    """
+
+
+class RoleUpdateSchema(StrictSchema):
+    """What may change on a role; only the fields given are changed.
+
+    The key is fixed: the tenant file matches roles by key.
+    """
+
+    name = _name()
+    description = _description()
+    guidance = Text(validate=ma.validate.Length(max=20000))
+    dispatch_mode = ma.fields.String(validate=ma.validate.OneOf(DISPATCH_MODES))
+    staff_only = ma.fields.Boolean()
+    remote = ma.fields.Boolean()
+    min_age = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0, max=120))
+    checks = ma.fields.List(Key(), validate=_unique)
+    categories = ma.fields.List(Key(), validate=_unique)
+    is_active = ma.fields.Boolean()
+
+
+class BrandingDumpSchema(ma.Schema):
+    logo_url = ma.fields.String()
+    primary_colour = ma.fields.String()
+    accent_colour = ma.fields.String()
+
+
+class DispatchPolicyDumpSchema(ma.Schema):
+    mode = ma.fields.String(required=True)
+    wave_size = ma.fields.Integer(required=True)
+    wave_timeout_minutes = ma.fields.Integer(required=True)
+    max_waves = ma.fields.Integer(required=True)
+    radius_km = ma.fields.Float(required=True)
+    radius_growth_km = ma.fields.Float(required=True)
+
+
+class CheckTypeDumpSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    evidence = ma.fields.String(required=True)
+    validity_months = ma.fields.Integer(allow_none=True)
+
+
+class CategoryDumpSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+
+
+class RoleDumpSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    guidance = ma.fields.String(required=True)
+    dispatch_mode = ma.fields.String(required=True)
+    staff_only = ma.fields.Boolean(required=True)
+    remote = ma.fields.Boolean(required=True)
+    min_age = ma.fields.Integer(allow_none=True)
+    checks = ma.fields.List(ma.fields.String(), required=True)
+    categories = ma.fields.List(ma.fields.String(), required=True)
+
+
+class ConfigurationSchema(ma.Schema):
+    """The whole configuration document, in the file's shape (what ``export`` returns)."""
+
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    locale = ma.fields.String(required=True)
+    timezone = ma.fields.String(required=True)
+    branding = ma.fields.Nested(BrandingDumpSchema, required=True)
+    dispatch_policy = ma.fields.Nested(DispatchPolicyDumpSchema, required=True)
+    check_types = ma.fields.List(ma.fields.Nested(CheckTypeDumpSchema), required=True)
+    categories = ma.fields.List(ma.fields.Nested(CategoryDumpSchema), required=True)
+    roles = ma.fields.List(ma.fields.Nested(RoleDumpSchema), required=True)
+    campaigns = ma.fields.List(ma.fields.Dict(), required=True)
+    success_criteria = ma.fields.List(ma.fields.Dict(), required=True)

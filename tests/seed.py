@@ -1,0 +1,60 @@
+"""One of every tenant-owned object, for the isolation probe.
+
+A new tenant-scoped model must be added here: test_isolation_probe fails until it is,
+so the probe covers every model without anyone remembering to list its endpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nyby.auth.permissions import Role
+from nyby.configuration import services as configuration
+from nyby.core.db import db
+from nyby.core.idempotency import IdempotencyRecord
+from nyby.tenancy.context import tenant_scope
+from nyby.tenancy.models import Tenant
+from tests.conftest import World
+
+
+def configuration_document(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "kind": "charity",
+        "locale": "en",
+        "timezone": "Europe/London",
+        "check_types": [
+            {
+                "key": "dbs-basic",
+                "name": "Basic DBS",
+                "kind": "dbs_basic",
+                "evidence": "number",
+                "validity_months": 36,
+            },
+        ],
+        "categories": [{"key": "shopping", "name": "Shopping"}],
+        "roles": [
+            {
+                "key": "shopper",
+                "name": "Shopper",
+                "description": "Buys and delivers food.",
+                "checks": ["dbs-basic"],
+                "categories": ["shopping"],
+            },
+        ],
+    }
+
+
+def seed_tenant(world: World, tenant: Tenant) -> None:
+    for role in Role:
+        world.person(tenant, role)
+    someone = world.person(tenant, Role.VOLUNTEER)
+    with world.app.app_context():
+        configuration.apply(db.session(), configuration_document(tenant))
+        db.session.commit()
+        with tenant_scope(tenant.id):
+            db.session.add(
+                IdempotencyRecord(account_id=someone.account.id, key="seed", request_hash="-")
+            )
+            db.session.commit()
