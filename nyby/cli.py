@@ -136,6 +136,8 @@ def worker() -> None:
 @click.option("--port", default=5000, type=int)
 @with_appcontext
 def serve(host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
     from nyby.jobs.worker import run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -143,7 +145,7 @@ def serve(host: str, port: int) -> None:
     click.echo(
         f"nyby is running at http://{host}:{port}/ (API docs: http://{host}:{port}/api/v1/docs)"
     )
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 COMMANDS = (db_cli, tenants_cli, users_cli, demo, worker, serve)
