@@ -94,3 +94,49 @@ def test_healthz_reports_the_backends(client) -> None:  # type: ignore[no-untype
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["status"] == "ok" and response.json["database"] == "ok"
+
+
+TENANTS = Path(__file__).resolve().parents[1] / "tenants"
+
+
+def test_tenants_apply_is_idempotent_and_export_round_trips(app: Flask, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    for name in ("demo-borough.yaml", "demo-kommune.yaml"):
+        dry = runner.invoke(args=["tenants", "apply", str(TENANTS / name), "--dry-run"])
+        assert dry.exit_code == 0 and "+ role" in dry.output and "dry run" in dry.output
+        first = runner.invoke(args=["tenants", "apply", str(TENANTS / name)])
+        assert first.exit_code == 0 and "+ role" in first.output
+        second = runner.invoke(args=["tenants", "apply", str(TENANTS / name)])
+        assert second.exit_code == 0 and second.output.strip() == "no changes"
+    out = tmp_path / "kommune.yaml"
+    exported = runner.invoke(args=["tenants", "export", "demo-kommune", "-o", str(out)])
+    assert exported.exit_code == 0
+    assert "Besøksvenn" in out.read_text(encoding="utf-8")
+    again = runner.invoke(args=["tenants", "apply", str(out)])
+    assert again.output.strip() == "no changes"
+
+
+def test_tenants_apply_refuses_a_bad_file_and_writes_nothing(app: Flask, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    bad = tmp_path / "bad.yaml"
+    text = (TENANTS / "demo-borough.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("primary_colour:", "primary_color:"), encoding="utf-8")
+    result = runner.invoke(args=["tenants", "apply", str(bad)])
+    assert result.exit_code == 2 and "primary_color" in result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("slug: [unclosed", encoding="utf-8")
+    assert runner.invoke(args=["tenants", "apply", str(broken)]).exit_code == 2
+    missing = runner.invoke(args=["tenants", "export", "demo-borough"])
+    assert missing.exit_code == 2, "nothing was applied, so there is nothing to export"
+
+
+def test_flask_cli_reaches_the_same_commands() -> None:
+    flask = Path(sys.executable).parent / "flask"
+    result = subprocess.run(
+        [str(flask), "--app", "wsgi", "tenants", "--help"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and "apply" in result.stdout

@@ -46,7 +46,7 @@ def run_worker(app: Flask) -> None:
     threading.Thread(target=run_scheduler, args=(app,), daemon=True, name="nyby-scheduler").start()
     client = app.extensions.get("nyby.redis")
     if client is None:
-        log.info("no REDIS_URL: jobs run inside the web process; this worker only keeps time")
+        log.info("no REDIS_URL: periodic jobs run in this process (nyby serve does the same)")
         threading.Event().wait()
         return
     with app.app_context():
