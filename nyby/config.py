@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -58,7 +58,6 @@ class Settings:
     cookie_secure: bool
     default_locale: str
     public_url: str
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def uses_embedded_database(self) -> bool:

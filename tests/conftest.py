@@ -10,11 +10,12 @@ REDIS_URL switches the rate limiter and queue to Redis, as in production.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
@@ -36,6 +37,7 @@ from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
 PASSWORD = "correct horse battery"
+T = TypeVar("T")
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 
 
@@ -200,3 +202,20 @@ class World:
 @pytest.fixture
 def world(app: Flask) -> World:
     return World(app)
+
+
+def all_at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Run the calls in threads released together; return their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -14,7 +14,7 @@ from nyby.auth.permissions import Role
 from nyby.core.db import db
 from nyby.members.models import Membership
 from nyby.tenancy.context import tenant_scope
-from tests.conftest import Person, World
+from tests.conftest import Person, World, all_at_once
 
 
 @pytest.fixture
@@ -152,24 +152,14 @@ def test_concurrent_updates_with_the_same_etag_have_one_winner(
     assert volunteer.membership is not None
     url = f"/api/v1/tenants/borough/members/{volunteer.membership.id}"
     etag = app.test_client().get(url, headers=admin.headers).headers["ETag"]
-    results: list[int] = []
-    barrier = threading.Barrier(4)
 
-    def edit(role: str) -> None:
-        barrier.wait()
-        response = app.test_client().patch(
-            url, json={"roles": [role]}, headers={**admin.headers, "If-Match": etag}
+    def edit(role: str) -> Callable[[], int]:
+        headers = {**admin.headers, "If-Match": etag}
+        return lambda: (
+            app.test_client().patch(url, json={"roles": [role]}, headers=headers).status_code
         )
-        results.append(response.status_code)
 
-    threads = [
-        threading.Thread(target=edit, args=(r,))
-        for r in ("staff", "admin", "coordinator", "professional")
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = all_at_once([edit(r) for r in ("staff", "admin", "coordinator", "professional")])
     assert sorted(results) == [200, 412, 412, 412]
 
 
@@ -209,21 +199,14 @@ def test_concurrent_retries_with_one_key_create_one_member(
     newcomer = world.person(None)
     headers = {**admin.headers, "Idempotency-Key": "same-key"}
     body = {"email": newcomer.account.email, "roles": ["volunteer"]}
-    results: list[tuple[int, str]] = []
-    barrier = threading.Barrier(6)
 
-    def post() -> None:
-        barrier.wait()
+    def post() -> tuple[int, str]:
         response = app.test_client().post(
             "/api/v1/tenants/borough/members", json=body, headers=headers
         )
-        results.append((response.status_code, response.get_data(as_text=True)))
+        return response.status_code, response.get_data(as_text=True)
 
-    threads = [threading.Thread(target=post) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = all_at_once([post] * 6)
     assert {status for status, _ in results} == {201}
     assert len({text for _, text in results}) == 1, "every retry sees the same response"
     assert _members(app, borough) == 2

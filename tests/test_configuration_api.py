@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from nyby.auth.permissions import Role
 from nyby.configuration import services
 from nyby.core.db import db
-from tests.conftest import Person, World
+from tests.conftest import Person, World, all_at_once
 
 BOROUGH_FILE = Path(__file__).resolve().parents[1] / "tenants" / "demo-borough.yaml"
 URL = "/api/v1/tenants/demo-borough"
@@ -145,22 +145,17 @@ def test_concurrent_replacements_have_one_winner(app: Flask, borough: Any, admin
     client = app.test_client()
     current = client.get(f"{URL}/configuration", headers=admin.headers)
     etag = current.headers["ETag"]
-    results: list[int] = []
-    barrier = threading.Barrier(3)
+    headers = {**admin.headers, "If-Match": etag}
 
-    def replace(name: str) -> None:
+    def replace(name: str) -> Callable[[], int]:
         document = {**current.json, "name": name}
-        barrier.wait()
-        response = app.test_client().put(
-            f"{URL}/configuration", json=document, headers={**admin.headers, "If-Match": etag}
+        return lambda: (
+            app.test_client()
+            .put(f"{URL}/configuration", json=document, headers=headers)
+            .status_code
         )
-        results.append(response.status_code)
 
-    threads = [threading.Thread(target=replace, args=(n,)) for n in ("One", "Two", "Three")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = all_at_once([replace(n) for n in ("One", "Two", "Three")])
     assert sorted(results) == [200, 412, 412]
 
 
