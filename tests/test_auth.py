@@ -171,7 +171,7 @@ def _csrf(html: str) -> str:
 
 
 def test_web_login_uses_a_session_cookie_and_csrf(app: Flask, world: World) -> None:
-    app.config["WTF_CSRF_ENABLED"] = True
+    assert app.config.get("WTF_CSRF_ENABLED", True), "CSRF is on, in tests as in production"
     tenant = world.tenant("borough", name="Demo Borough")
     person = world.person(tenant, Role.COORDINATOR)
     browser = app.test_client()
@@ -179,6 +179,7 @@ def test_web_login_uses_a_session_cookie_and_csrf(app: Flask, world: World) -> N
     assert page.status_code == 200
     no_token = browser.post("/login", data={"email": person.account.email, "password": PASSWORD})
     assert no_token.status_code == 400, "a login form post without its CSRF token is refused"
+    assert "text/html" in no_token.content_type, "web pages answer errors as pages"
     response = browser.post(
         "/login",
         data={"email": person.account.email, "password": PASSWORD, "csrf_token": _csrf(page.text)},
@@ -200,9 +201,26 @@ def test_web_pages_speak_norwegian(app: Flask, world: World) -> None:
 
 
 def test_web_tenant_page_needs_login_and_membership(app: Flask, world: World) -> None:
-    tenant, other = world.tenant("borough"), world.tenant("kommune")
-    world.person(other, Role.VOLUNTEER)
+    world.tenant("borough")
+    outsider = world.person(world.tenant("kommune"), Role.VOLUNTEER)
     browser = app.test_client()
     response = browser.get("/t/borough/")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert tenant.slug == "borough"
+    assert response.status_code == 302 and "/login?next=/t/borough/" in response.headers["Location"]
+    with browser.session_transaction() as session:
+        session["account_id"] = str(outsider.account.id)
+    assert browser.get("/t/kommune/").status_code == 200
+    foreign = browser.get("/t/borough/")
+    assert foreign.status_code == 404 and "borough" not in foreign.text.lower().split("<main")[1]
+
+
+def test_login_redirect_never_leaves_the_site(app: Flask, world: World) -> None:
+    person = world.person(world.tenant(), Role.VOLUNTEER)
+    browser = app.test_client()
+    for target in ("https://evil.example/", "//evil.example/x", "/t/ok/"):
+        token = _csrf(browser.get("/login").text)
+        response = browser.post(
+            f"/login?next={target}",
+            data={"email": person.account.email, "password": PASSWORD, "csrf_token": token},
+        )
+        location = response.headers["Location"]
+        assert "evil" not in location

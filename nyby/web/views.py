@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from nyby.auth.permissions import Role
@@ -29,7 +31,19 @@ def _to_login(error: NotLoggedIn) -> Response:
 
 @web.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> tuple[str, int]:
-    return render_template("web/error.html", error=error), error.status
+    return render_template("web/error.html", title=error.title, detail=error.detail), error.status
+
+
+@web.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    if code >= 500:
+        detail = _("Something went wrong on our side. It has been logged.")
+    elif isinstance(error, CSRFError):
+        detail = _("This form has expired. Go back, reload the page and try again.")
+    else:
+        detail = error.description or ""
+    return render_template("web/error.html", title=error.name, detail=detail), code
 
 
 def _safe_next(target: str | None) -> str:
