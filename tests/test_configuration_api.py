@@ -77,12 +77,18 @@ def test_bad_role_input_is_a_clear_422_and_writes_nothing(
     assert client.get(f"{URL}/roles?page_size=100", headers=admin.headers).json == before
 
 
-def test_deleting_a_role_deactivates_it(client: FlaskClient, borough: Any, admin: Person) -> None:
+def test_a_role_is_deactivated_never_deleted(
+    client: FlaskClient, borough: Any, admin: Person
+) -> None:
     roles = client.get(f"{URL}/roles?page_size=100", headers=admin.headers).json
     odd_jobs = next(r for r in roles if r["key"] == "odd-jobs")
     url = f"{URL}/roles/{odd_jobs['id']}"
     etag = client.get(url, headers=admin.headers).headers["ETag"]
-    assert client.delete(url, headers={**admin.headers, "If-Match": etag}).status_code == 204
+    assert client.delete(url, headers={**admin.headers, "If-Match": etag}).status_code == 405
+    deactivated = client.patch(
+        url, json={"is_active": False}, headers={**admin.headers, "If-Match": etag}
+    )
+    assert deactivated.status_code == 200 and deactivated.json["is_active"] is False
     active = client.get(f"{URL}/roles?page_size=100", headers=admin.headers).json
     assert "odd-jobs" not in {r["key"] for r in active}
     everything = client.get(

@@ -99,21 +99,16 @@ class RoleDetail(MethodView):
         return get_role_or_404(current_actor(), role_id)
 
     @blp.etag
-    @blp.arguments(RoleUpdateSchema)
+    @blp.arguments(RoleUpdateSchema, required=False)
     @blp.response(200, RoleSchema)
     def patch(self, data: dict[str, Any], role_id: uuid.UUID) -> VolunteerRole:
-        """Change a role (admins); only the fields given change."""
+        """Change a role (admins); only the fields given change.
+
+        Roles are never deleted (tasks refer to them): send `is_active: false`.
+        """
         role = get_role_or_404(current_actor(), role_id, Action.CHANGE_CONFIGURATION)
         blp.check_etag(role, RoleSchema)
         return services.update_role(db.session(), role, data)
-
-    @blp.etag
-    @blp.response(204)
-    def delete(self, role_id: uuid.UUID) -> None:
-        """Deactivate a role (admins). Roles are never deleted: tasks refer to them."""
-        role = get_role_or_404(current_actor(), role_id, Action.CHANGE_CONFIGURATION)
-        blp.check_etag(role, RoleSchema)
-        services.deactivate_role(db.session(), role)
 
 
 @blp.route("/check-types")

@@ -79,7 +79,11 @@ def _timezone(value: str) -> None:
 
 
 class BrandingSchema(StrictSchema):
-    logo_url = ma.fields.URL(relative=True, schemes={"https", "http"})
+    logo_url = ma.fields.URL(
+        relative=True,
+        schemes={"https", "http"},
+        metadata={"format": "uri-reference", "pattern": r"^(https?://[^\s/]+)?/\S*$"},
+    )
     primary_colour = ma.fields.String(
         validate=ma.validate.Regexp(COLOUR_PATTERN, error="Use a colour as #rrggbb.")
     )
@@ -92,11 +96,15 @@ class DispatchPolicySchema(StrictSchema):
     """How tasks reach people: defaults filled in, so dispatch never guesses."""
 
     mode = ma.fields.String(load_default="both", validate=ma.validate.OneOf(DISPATCH_MODES))
-    wave_size = ma.fields.Integer(load_default=5, validate=ma.validate.Range(min=1, max=100))
-    wave_timeout_minutes = ma.fields.Integer(
-        load_default=10, validate=ma.validate.Range(min=1, max=1440)
+    wave_size = ma.fields.Integer(
+        strict=True, load_default=5, validate=ma.validate.Range(min=1, max=100)
     )
-    max_waves = ma.fields.Integer(load_default=3, validate=ma.validate.Range(min=1, max=20))
+    wave_timeout_minutes = ma.fields.Integer(
+        strict=True, load_default=10, validate=ma.validate.Range(min=1, max=1440)
+    )
+    max_waves = ma.fields.Integer(
+        strict=True, load_default=3, validate=ma.validate.Range(min=1, max=20)
+    )
     radius_km = ma.fields.Float(load_default=3.0, validate=ma.validate.Range(min=0.1, max=200))
     radius_growth_km = ma.fields.Float(load_default=2.0, validate=ma.validate.Range(min=0, max=200))
 
@@ -108,7 +116,7 @@ class CheckTypeFileSchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(CHECK_KINDS))
     evidence = ma.fields.String(load_default="none", validate=ma.validate.OneOf(EVIDENCE))
     validity_months = ma.fields.Integer(
-        load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=240)
+        strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=240)
     )
 
 
@@ -131,7 +139,7 @@ class RoleFileSchema(StrictSchema):
     staff_only = ma.fields.Boolean(load_default=False)
     remote = ma.fields.Boolean(load_default=False)
     min_age = ma.fields.Integer(
-        load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=120)
+        strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=120)
     )
     checks = ma.fields.List(Key(), load_default=list, validate=_unique)
     categories = ma.fields.List(Key(), load_default=list, validate=_unique)
@@ -146,6 +154,11 @@ class ReservedEntries(ma.fields.Field[list[dict[str, Any]]]):
 
     def __init__(self, required_fields: tuple[str, ...], **kwargs: Any) -> None:
         self.required_fields = required_fields
+        # Documented for OpenAPI the way it is validated below.
+        properties = {name: {"type": "string", "minLength": 1} for name in required_fields}
+        properties["key"] = {"type": "string", "pattern": KEY_PATTERN}
+        item = {"type": "object", "required": list(required_fields), "properties": properties}
+        kwargs.setdefault("metadata", {}).update({"type": "array", "items": item})
         super().__init__(**kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
@@ -342,7 +355,9 @@ class RoleUpdateSchema(StrictSchema):
     dispatch_mode = ma.fields.String(validate=ma.validate.OneOf(DISPATCH_MODES))
     staff_only = ma.fields.Boolean()
     remote = ma.fields.Boolean()
-    min_age = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0, max=120))
+    min_age = ma.fields.Integer(
+        strict=True, allow_none=True, validate=ma.validate.Range(min=0, max=120)
+    )
     checks = ma.fields.List(Key(), validate=_unique)
     categories = ma.fields.List(Key(), validate=_unique)
     is_active = ma.fields.Boolean()

@@ -299,11 +299,6 @@ def update_role(session: Session, role: VolunteerRole, data: Mapping[str, Any]) 
     return role
 
 
-def deactivate_role(session: Session, role: VolunteerRole) -> VolunteerRole:
-    """Stop offering a role; it stays for the tasks and people that refer to it."""
-    return update_role(session, role, {"is_active": False})
-
-
 def _ids_by_key(
     session: Session, model: type[CheckType] | type[TaskCategory], field: str, keys: Sequence[str]
 ) -> list[uuid.UUID]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http
 import json
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 MAX_PAGE = 100_000
+# RFC 9110: "*" or a list of (weak) entity tags.
+ETAG_LIST = re.compile(r'\*|(W/)?"[!#-~]*"(, ?(W/)?"[!#-~]*")*')
 
 
 class ProblemSchema(ma.Schema):
@@ -121,6 +124,34 @@ class Api(flask_smorest.Api):
         for kind in (DomainError, StaleDataError, IntegrityError, CrossTenantWrite):
             self._app.register_error_handler(kind, error_response)
 
+    def _register_etag_headers(self) -> None:
+        super()._register_etag_headers()
+        # An empty If-Match is no precondition at all (428), so document it non-empty.
+        self.spec.components.parameter(
+            "IF_MATCH",
+            "header",
+            {
+                "name": "If-Match",
+                "required": True,
+                "description": "The ETag of the record as last read",
+                "schema": {"type": "string", "pattern": f"^({ETAG_LIST.pattern})$"},
+            },
+            lazy=True,
+        )
+
+    def _register_pagination_header(self) -> None:
+        # The header carries JSON text; OpenAPI's "simple" header style cannot say
+        # "an object serialised as JSON", so it is documented as a string.
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination metadata as JSON: total, total_pages, first_page, "
+                "last_page, page, previous_page, next_page",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
+
     def _register_responses(self) -> None:
         # Same lazily registered error responses as the library, in problem+json.
         default: str = self.DEFAULT_RESPONSE_CONTENT_TYPE  # type: ignore[has-type]
@@ -141,6 +172,14 @@ class PaginationSchema(ma.Schema):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    def _check_precondition(self) -> None:
+        # A malformed If-Match is a bad request, not "no precondition given".
+        header = request.headers.get("If-Match")
+        if request.method in self.METHODS_NEEDING_CHECK_ETAG and header is not None:
+            if not ETAG_LIST.fullmatch(header.strip()):
+                flask_smorest.abort(400, message="If-Match must be an ETag from a response.")
+        super()._check_precondition()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_idempotency_doc)

@@ -9,6 +9,7 @@ same transaction as the change it reports.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from nyby.tenancy.context import current_tenant_id
 from nyby.tenancy.models import TenantScoped
 
 HEADER = "Idempotency-Key"
+KEY_PATTERN = re.compile(r"[!-~]{1,255}")
 KEPT_FOR = timedelta(hours=24)
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 
@@ -62,8 +64,8 @@ def claim() -> Response | None:
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None or current_tenant_id() is None:
         return None
-    if not (1 <= len(key) <= 255) or not key.isprintable():
-        raise InvalidKey("The Idempotency-Key must be 1 to 255 printable characters.")
+    if not KEY_PATTERN.fullmatch(key):
+        raise InvalidKey("The Idempotency-Key must be 1 to 255 visible ASCII characters.")
     account_id = g.actor.account.id
     request_hash = _request_hash()
     record = IdempotencyRecord(account_id=account_id, key=key, request_hash=request_hash)
@@ -125,5 +127,5 @@ def describe_header() -> dict[str, Any]:
         "required": False,
         "description": "Send the same key again to retry safely: the first response is "
         "replayed and nothing is created twice.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "schema": {"type": "string", "pattern": f"^{KEY_PATTERN.pattern}$"},
     }

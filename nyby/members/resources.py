@@ -71,7 +71,7 @@ class MemberDetail(MethodView):
         return get_member_or_404(current_actor(), member_id, Action.VIEW_MEMBERS)
 
     @blp.etag
-    @blp.arguments(MemberUpdateSchema)
+    @blp.arguments(MemberUpdateSchema, required=False)
     @blp.response(200, MemberSchema)
     def patch(self, changes: dict[str, Any], member_id: uuid.UUID) -> Membership:
         """Change roles or deactivate (admins). Deactivation removes access at once."""
