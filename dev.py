@@ -4,8 +4,9 @@
     python3 dev.py demo    install, create the database, load the demo tenants, serve
     python3 dev.py test    install (with test tools) and run the whole test suite
 
-Both install into ./.venv from requirements.lock (pinned) and reuse it while the
-lock file is unchanged. Extra arguments after `test` go to pytest.
+`python3 dev.py install` only installs, then prints the virtual environment's path (CI
+uses it). All three install into ./.venv from requirements.lock (pinned) and reuse it
+while the lock file is unchanged. Extra arguments after `test` go to pytest.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ def _run(*args: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test"}:
+    if not argv or argv[0] not in {"demo", "test", "install"}:
         print(__doc__)
         return 2
     _install()
+    if argv[0] == "install":
+        print(VENV)
+        return 0
     if argv[0] == "test":
         return _run("python", "-m", "pytest", *argv[1:])
     code = _run("nyby", "demo")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -86,24 +87,27 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="nyby-fuzz-"))
-    env = dict(os.environ, NYBY_DATA_DIR=str(data_dir))
+    # Tokens must outlive the whole run: an expired one would only get 401s, which the
+    # checks accept, and the rest of that role's run would test nothing.
+    env = dict(os.environ, NYBY_DATA_DIR=str(data_dir), ACCESS_TOKEN_MINUTES="120")
     server_url = os.environ.get("DATABASE_URL", "")
     database = None
-    if server_url.startswith("postgres"):
-        extra, database = _postgres_env(server_url)
-        env.update(extra)
-    subprocess.run([str(BIN / "nyby"), "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(BIN / "nyby"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(data_dir / "server.log", "w"),
-    )
+    server: subprocess.Popen[bytes] | None = None
     failed: list[str] = []
     try:
+        if server_url.startswith("postgres"):
+            extra, database = _postgres_env(server_url)
+            env.update(extra)
+        subprocess.run([str(BIN / "nyby"), "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [str(BIN / "nyby"), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(data_dir / "server.log", "w"),
+        )
         for _ in range(150):
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310
@@ -144,8 +148,13 @@ def main() -> int:
             if result.returncode != 0:
                 failed.append(role)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         if database:
             _drop_database(server_url, database)
     if failed:
@@ -153,6 +162,7 @@ def main() -> int:
         print("server log:", data_dir / "server.log")
         return 1
     print(f"\nschemathesis: no failures for {', '.join(ROLES)}")
+    shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 
