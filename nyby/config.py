@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,10 +117,26 @@ def _normalise_db_url(url: str) -> str:
 def _local_secret(data_dir: Path) -> str:
     """A secret key kept in the data folder, so sessions survive a restart."""
     path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    return create_once(path, lambda: secrets.token_urlsafe(48).encode()).decode().strip()
+
+
+def create_once(path: Path, make: Callable[[], bytes]) -> bytes:
+    """Read a generated file, creating it first if needed, race-free across processes.
+
+    Several workers may start at once: each writes a private temporary file and
+    links it into place; only the first link succeeds, and everyone reads that one.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(make())
+            os.chmod(temporary, 0o600)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(temporary)
+    return path.read_bytes()

@@ -140,3 +140,22 @@ def test_flask_cli_reaches_the_same_commands() -> None:
         check=False,
     )
     assert result.returncode == 0 and "apply" in result.stdout
+
+
+def test_workers_starting_together_share_one_signing_key(tmp_path: Path) -> None:
+    """Several gunicorn workers on the embedded defaults must verify each other's tokens."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nyby.config import create_once
+
+    made: list[int] = []
+
+    def make() -> bytes:
+        made.append(1)
+        return f"key-{len(made)}".encode()
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: create_once(tmp_path / "key.pem", make), range(32)))
+    assert len(keys) == 1
+    assert oct((tmp_path / "key.pem").stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["key.pem"], "no temporary files left"

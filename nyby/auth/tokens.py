@@ -12,7 +12,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
-from nyby.config import Settings
+from nyby.config import Settings, create_once
 
 ALGORITHM = "ES256"
 
@@ -26,13 +26,10 @@ def load_signing_key(settings: Settings) -> ECKey:
     if settings.jwt_private_key_pem:
         pem = settings.jwt_private_key_pem
     else:
-        path = Path(settings.data_dir) / "jwt-signing-key.pem"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            generated = ECKey.generate_key("P-256", private=True)
-            path.write_bytes(generated.as_pem(private=True))
-            path.chmod(0o600)
-        pem = path.read_text()
+        pem = create_once(
+            Path(settings.data_dir) / "jwt-signing-key.pem",
+            lambda: ECKey.generate_key("P-256", private=True).as_pem(private=True),
+        ).decode()
     key = ECKey.import_key(pem)
     key.ensure_kid()
     return key

@@ -21,7 +21,7 @@ from nyby.configuration.schemas import (
 )
 from nyby.core.api import Blueprint
 from nyby.core.db import db
-from nyby.tenancy.resolution import current_actor
+from nyby.tenancy.resolution import allowed_to, current_actor
 
 blp = Blueprint(
     "configuration",
@@ -51,6 +51,7 @@ class Configuration(MethodView):
         """The whole configuration, in the shape of the tenant's YAML file."""
         return services.export(db.session(), get_configuration(current_actor()))
 
+    @allowed_to(Action.CHANGE_CONFIGURATION)
     @blp.etag
     @blp.arguments(TenantFileSchema)
     @blp.response(200, ConfigurationSchema)
@@ -64,6 +65,7 @@ class Configuration(MethodView):
 
 @blp.route("/configuration/plan")
 class ConfigurationPlan(MethodView):
+    @allowed_to(Action.CHANGE_CONFIGURATION)
     @blp.arguments(TenantFileSchema)
     @blp.response(200, PlanSchema)
     def post(self, document: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +84,7 @@ class RoleList(MethodView):
         """Volunteer roles, in the tenant's order, with the checks each needs."""
         return services.list_roles(get_configuration(current_actor()), **query)
 
+    @allowed_to(Action.CHANGE_CONFIGURATION)
     @blp.arguments(RoleCreateSchema)
     @blp.response(201, RoleSchema)
     @blp.alt_response(409, description="A role with this key exists")
@@ -98,6 +101,7 @@ class RoleDetail(MethodView):
     def get(self, role_id: uuid.UUID) -> VolunteerRole:
         return get_role_or_404(current_actor(), role_id)
 
+    @allowed_to(Action.CHANGE_CONFIGURATION)
     @blp.etag
     @blp.arguments(RoleUpdateSchema, required=False)
     @blp.response(200, RoleSchema)

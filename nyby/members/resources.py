@@ -17,7 +17,7 @@ from nyby.members.schemas import (
     MemberUpdateSchema,
     TenantSchema,
 )
-from nyby.tenancy.resolution import current_actor
+from nyby.tenancy.resolution import allowed_to, current_actor
 
 blp = Blueprint(
     "members",
@@ -55,6 +55,7 @@ class MemberList(MethodView):
         """Members of the tenant (admins and coordinators)."""
         return services.list_members(current_actor(), **query)
 
+    @allowed_to(Action.CHANGE_MEMBERS)
     @blp.arguments(MemberCreateSchema)
     @blp.response(201, MemberSchema)
     @blp.alt_response(409, description="Already a member")
@@ -70,6 +71,7 @@ class MemberDetail(MethodView):
     def get(self, member_id: uuid.UUID) -> Membership:
         return get_member_or_404(current_actor(), member_id, Action.VIEW_MEMBERS)
 
+    @allowed_to(Action.CHANGE_MEMBERS)
     @blp.etag
     @blp.arguments(MemberUpdateSchema, required=False)
     @blp.response(200, MemberSchema)
