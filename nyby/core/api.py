@@ -53,15 +53,15 @@ def problem(
     status: int,
     detail: str | None = None,
     *,
-    title: str | None = None,
     errors: Any = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    title = title or http.HTTPStatus(status).phrase
+    # With type "about:blank" the title is the HTTP status phrase (RFC 9457 4.2.1);
+    # what happened, in words a person can act on, goes in "detail".
+    title = http.HTTPStatus(status).phrase
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail or title
-    if request:
-        body["instance"] = request.path
+    body["instance"] = request.path
     if errors:
         body["errors"] = errors
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
@@ -78,9 +78,7 @@ def error_response(error: BaseException) -> Response:
         headers = {}
         if getattr(error, "retry_after", None):
             headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
-        return problem(
-            error.status, error.detail, title=error.title, errors=error.errors, headers=headers
-        )
+        return problem(error.status, error.detail, errors=error.errors, headers=headers)
     if isinstance(error, StaleDataError):
         return problem(412, "Someone else changed this record first; reload it and try again.")
     if isinstance(error, IntegrityError):
