@@ -224,3 +224,16 @@ def test_login_redirect_never_leaves_the_site(app: Flask, world: World) -> None:
         )
         location = response.headers["Location"]
         assert "evil" not in location
+
+
+def test_refresh_works_with_a_stale_access_token_still_in_the_headers(
+    client: FlaskClient, world: World
+) -> None:
+    person = world.person(world.tenant(), Role.VOLUNTEER)
+    stale = {"Authorization": "Bearer expired.or.garbage"}
+    response = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": person.refresh_token}, headers=stale
+    )
+    assert response.status_code == 200
+    refused = client.get("/api/v1/me", headers=stale)
+    assert refused.status_code == 401 and "invalid or expired" in refused.json["detail"]

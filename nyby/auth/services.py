@@ -162,19 +162,27 @@ def _revoke_family(family_id: uuid.UUID) -> None:
 
 
 def authenticate_request() -> None:
-    """Who is calling: a bearer token for the API, the session cookie for web pages."""
+    """Who is calling: a bearer token for the API, the session cookie for web pages.
+
+    A bad token leaves the caller anonymous and says why in ``g.auth_problem``; the
+    pipeline answers 401 with it unless the endpoint is public (a phone refreshing
+    with a stale access token still in its headers must be able to refresh).
+    """
     g.account = None
+    g.auth_problem = None
     if request.path.startswith("/api/"):
         header = request.headers.get("Authorization", "")
         if not header:
             return
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("Use an 'Authorization: Bearer <token>' header.")
+            g.auth_problem = "Use an 'Authorization: Bearer <token>' header."
+            return
         try:
             account_id = verify_access_token(token.strip())
         except InvalidToken:
-            raise Unauthorized("The access token is invalid or expired.") from None
+            g.auth_problem = "The access token is invalid or expired."
+            return
     else:
         raw = session.get("account_id")
         if not raw:
@@ -186,9 +194,9 @@ def authenticate_request() -> None:
             return
     account = db.session.get(Account, account_id)
     if account is None or not account.is_active:
-        if request.path.startswith("/api/"):
-            raise Unauthorized("The access token is invalid or expired.")
-        session.clear()
+        g.auth_problem = "The access token is invalid or expired."
+        if not request.path.startswith("/api/"):
+            session.clear()
         return
     g.account = account
 

@@ -35,7 +35,7 @@ def _require_login_for_api() -> None:
         return
     if getattr(getattr(view, "view_class", view), "nyby_public", False):
         return
-    raise Unauthorized()
+    raise Unauthorized(g.get("auth_problem"))
 
 
 def _finish(response: Response) -> Response:
