@@ -6,6 +6,7 @@ that opened the unit of work commits once at its end.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,7 +116,11 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    # RQ forks a work horse per job: the child must open its own connections rather
+    # than share the parent's pooled sockets (SQLAlchemy's documented recipe).
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    return engine
 
 
 def make_session(engine: Engine) -> Session:
