@@ -219,3 +219,29 @@ def all_at_once(calls: list[Callable[[], T]]) -> list[T]:
     for thread in threads:
         thread.join()
     return results
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """``with count_queries() as counted: ...`` then ``len(counted)``: SQL statements sent."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SELECT SET_CONFIG", "BEGIN")):
+                statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting

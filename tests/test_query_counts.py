@@ -1,0 +1,52 @@
+"""Lists cost a fixed number of queries, however many rows a page holds (no N+1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from nyby.auth.permissions import Role
+from tests.conftest import World
+from tests.seed import configuration_document
+
+
+def _queries_for(client: FlaskClient, count_queries: Any, url: str, headers: dict[str, str]) -> int:
+    with count_queries() as counted:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.json
+    return len(counted)
+
+
+def test_member_list_queries_do_not_grow_with_the_page(
+    client: FlaskClient, world: World, count_queries: Any
+) -> None:
+    tenant = world.tenant("borough")
+    admin = world.person(tenant, Role.ADMIN)
+    for _ in range(12):
+        world.person(tenant, Role.VOLUNTEER)
+    url = "/api/v1/tenants/borough/members?page_size="
+    small = _queries_for(client, count_queries, url + "2", admin.headers)
+    large = _queries_for(client, count_queries, url + "12", admin.headers)
+    assert small == large <= 6, (small, large)
+
+
+def test_role_list_loads_checks_and_categories_in_bulk(
+    app: Any, client: FlaskClient, world: World, count_queries: Any
+) -> None:
+    from nyby.configuration import services
+    from nyby.core.db import db
+
+    tenant = world.tenant("borough")
+    admin = world.person(tenant, Role.ADMIN)
+    document = configuration_document(tenant)
+    document["roles"] = [
+        {**document["roles"][0], "key": f"role-{n}", "name": f"Role {n}"} for n in range(10)
+    ]
+    with app.app_context():
+        services.apply(db.session(), document)
+        db.session.commit()
+    url = "/api/v1/tenants/borough/roles?page_size="
+    small = _queries_for(client, count_queries, url + "2", admin.headers)
+    large = _queries_for(client, count_queries, url + "10", admin.headers)
+    assert small == large <= 8, (small, large)
