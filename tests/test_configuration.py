@@ -148,7 +148,7 @@ def test_planning_a_new_tenant_writes_nothing(session: Session, writes: list[str
     assert session.scalars(select(Tenant)).all() == []
     assert "+ role besoksvenn" in lines(planned)
     assert lines(planned)[-3:] == [
-        "+ campaign sommerbesok-2026",
+        "+ campaign sommerbesok-2027",
         "+ success criterion fullforte-oppdrag",
         "+ success criterion tid-til-godkjenning",
     ]
@@ -213,7 +213,7 @@ def test_a_changed_file_shows_in_the_plan_and_applies(session: Session) -> None:
         "~ role shopping: name 'Shopping volunteer' -> 'Shopping and errands volunteer'",
         "~ role check-in-and-chat: checks [id-check, safeguarding-training] -> "
         "[id-check, safeguarding-training, dbs-basic]",
-        "~ campaign winter-wellbeing-2025: target_sign_ups 150 -> 200",
+        "~ campaign winter-wellbeing-2026: target_sign_ups 150 -> 200",
     ]
     # Planning wrote nothing.
     session.rollback()
@@ -392,8 +392,9 @@ def test_bad_keys_and_reserved_entries_are_rejected() -> None:
 
 def test_reserved_sections_are_kept_verbatim_and_dates_become_text(session: Session) -> None:
     document = read(BOROUGH)
-    text = BOROUGH.read_text(encoding="utf-8").replace('"2025-10-01"', "2025-10-01")
+    text = BOROUGH.read_text(encoding="utf-8").replace('"2026-10-01"', "2026-10-01")
     unquoted = yaml.safe_load(text)  # YAML parses the bare date as a date object
+    assert not isinstance(unquoted["campaigns"][0]["starts_on"], str)
 
     loaded = services.load_document(unquoted)
 
