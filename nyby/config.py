@@ -50,7 +50,6 @@ class Settings:
     password_hash_memory_kib: int
     password_hash_time_cost: int
     max_request_bytes: int
-    max_page_size: int
     storage_backend: str
     storage_dir: Path
     s3_bucket: str | None
@@ -58,30 +57,28 @@ class Settings:
     mail_backend: str
     outbox_dir: Path
     cookie_secure: bool
-    default_locale: str
-    public_url: str
 
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    @property
-    def queue_backend(self) -> str:
-        return "redis" if self.redis_url else "in-process"
-
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        data_dir = Path(_env("NYBY_DATA_DIR", str(Path.cwd() / "var")) or "var").resolve()
-        database_url = _env("DATABASE_URL", f"sqlite:///{data_dir / 'nyby.sqlite3'}") or ""
-        database_url = _normalise_db_url(database_url)
-        migration_url = _normalise_db_url(_env("MIGRATION_DATABASE_URL", database_url) or "")
+        """Settings from the environment; ``overrides`` (tests) win over both."""
+        default_dir = _env("NYBY_DATA_DIR", str(Path.cwd() / "var")) or "var"
+        data_dir = Path(str(overrides.get("data_dir", default_dir))).resolve()
+        database_url = _normalise_db_url(
+            _env("DATABASE_URL", f"sqlite:///{data_dir / 'nyby.sqlite3'}") or ""
+        )
         values: dict[str, object] = dict(
             data_dir=data_dir,
             database_url=database_url,
-            migration_database_url=migration_url,
+            migration_database_url=_normalise_db_url(
+                _env("MIGRATION_DATABASE_URL", database_url) or ""
+            ),
             db_app_role=_env("NYBY_DB_APP_ROLE", "nyby_app") or "nyby_app",
             redis_url=_env("REDIS_URL"),
-            secret_key=_env("SECRET_KEY") or _local_secret(data_dir),
+            secret_key=_env("SECRET_KEY"),
             jwt_private_key_pem=_env("JWT_PRIVATE_KEY"),
             jwt_issuer=_env("JWT_ISSUER", "nyby") or "nyby",
             jwt_audience=_env("JWT_AUDIENCE", "nyby-api") or "nyby-api",
@@ -91,7 +88,6 @@ class Settings:
             password_hash_memory_kib=_env_int("PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_time_cost=_env_int("PASSWORD_HASH_TIME_COST", 3),
             max_request_bytes=_env_int("MAX_REQUEST_BYTES", 1024 * 1024),
-            max_page_size=_env_int("MAX_PAGE_SIZE", 100),
             storage_backend="s3" if _env("S3_BUCKET") else "local",
             storage_dir=Path(_env("STORAGE_DIR", str(data_dir / "files")) or ""),
             s3_bucket=_env("S3_BUCKET"),
@@ -99,10 +95,10 @@ class Settings:
             mail_backend=_env("MAIL_BACKEND", "outbox") or "outbox",
             outbox_dir=Path(_env("OUTBOX_DIR", str(data_dir / "outbox")) or ""),
             cookie_secure=_env_bool("COOKIE_SECURE", False),
-            default_locale=_env("DEFAULT_LOCALE", "en") or "en",
-            public_url=_env("PUBLIC_URL", "http://127.0.0.1:5000") or "",
         )
         values.update(overrides)
+        # Generated only when nothing else gave one, in the data folder actually used.
+        values["secret_key"] = values["secret_key"] or _local_secret(data_dir)
         return cls(**values)  # type: ignore[arg-type]
 
 
