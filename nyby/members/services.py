@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
 
 from nyby.auth.models import Account
 from nyby.auth.permissions import Action, Role
@@ -17,7 +18,12 @@ from nyby.tenancy.resolution import Actor
 
 def list_members(actor: Actor, role: str | None = None, active: bool | None = None) -> Select[Any]:
     actor.require(Action.VIEW_MEMBERS)
-    statement = select(Membership).join(Membership.account).order_by(Account.name, Membership.id)
+    statement = (
+        select(Membership)
+        .join(Membership.account)
+        .options(contains_eager(Membership.account))  # one join, used for sorting and loading
+        .order_by(Account.name, Membership.id)
+    )
     if role is not None:
         statement = statement.where(getattr(Membership, f"is_{Role(role).value}"))
     if active is not None:
