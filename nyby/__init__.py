@@ -57,10 +57,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(api: object) -> None:
     from nyby.auth.resources import blp as auth
+    from nyby.clients.resources import blp as clients
     from nyby.configuration.resources import blp as configuration
     from nyby.members.resources import blp as members
 
-    for blueprint in (auth, members, configuration):
+    for blueprint in (auth, members, configuration, clients):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 
 

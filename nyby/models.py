@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nyby.auth.models import Account, RefreshToken
+from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration.models import (
     CheckType,
     RoleCategory,
@@ -24,6 +25,8 @@ __all__ = [
     "GLOBAL_MODELS",
     "Account",
     "CheckType",
+    "Client",
+    "ClientProfessional",
     "IdempotencyRecord",
     "Membership",
     "RefreshToken",

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from nyby.auth.permissions import Role
+from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration import services as configuration
 from nyby.core.db import db
 from nyby.core.idempotency import IdempotencyRecord
+from nyby.geo import Place
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from tests.conftest import World
@@ -50,11 +52,26 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
     for role in Role:
         world.person(tenant, role)
     someone = world.person(tenant, Role.VOLUNTEER)
+    nurse = world.person(tenant, Role.PROFESSIONAL)
     with world.app.app_context():
         configuration.apply(db.session(), configuration_document(tenant))
         db.session.commit()
         with tenant_scope(tenant.id):
             db.session.add(
                 IdempotencyRecord(account_id=someone.account.id, key="seed", request_hash="-")
+            )
+            place = Place(51.5014, -0.1419)
+            client = Client(
+                name="Edith Example",
+                latitude=place.latitude,
+                longitude=place.longitude,
+                area_cell=place.area_cell,
+                street_cell=place.street_cell,
+            )
+            db.session.add(client)
+            db.session.flush()
+            assert nurse.membership is not None
+            db.session.add(
+                ClientProfessional(client_id=client.id, membership_id=nurse.membership.id)
             )
             db.session.commit()

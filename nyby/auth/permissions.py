@@ -19,9 +19,12 @@ class Action(StrEnum):
     CHANGE_CONFIGURATION = "change_configuration"
     VIEW_MEMBERS = "view_members"
     CHANGE_MEMBERS = "change_members"
+    VIEW_CLIENTS = "view_clients"
+    CHANGE_CLIENTS = "change_clients"
 
 
 ALL_ROLES = frozenset(Role)
+CARE_TEAM = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PROFESSIONAL})
 
 # Who may do what. A domain adds its actions here, so the whole policy reads in one place.
 RULES: dict[Action, frozenset[Role]] = {
@@ -30,6 +33,10 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.CHANGE_CONFIGURATION: frozenset({Role.ADMIN}),
     Action.VIEW_MEMBERS: frozenset({Role.ADMIN, Role.COORDINATOR}),
     Action.CHANGE_MEMBERS: frozenset({Role.ADMIN}),
+    # Client records are for the people who care for them; volunteers see only what a
+    # task they hold needs, through the task.
+    Action.VIEW_CLIENTS: CARE_TEAM,
+    Action.CHANGE_CLIENTS: CARE_TEAM,
 }
 
 

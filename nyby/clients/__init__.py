@@ -1,0 +1,1 @@
+"""The people helped: their contact, place, needs and risks, consent and status."""

@@ -1,0 +1,48 @@
+"""Places as latitude/longitude plus H3 cells (DESIGN.md decision 8).
+
+Two resolutions are stored with every place: an area cell (about 1.4 km edge) that
+makes "near me" a cheap indexed prefilter before the exact distance, and a street
+cell (about 200 m edge) that groups tasks for a street champion. No online geocoder
+is needed: callers give coordinates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import h3
+
+AREA_RESOLUTION = 7
+STREET_RESOLUTION = 9
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class Place:
+    latitude: float
+    longitude: float
+
+    @property
+    def area_cell(self) -> str:
+        return str(h3.latlng_to_cell(self.latitude, self.longitude, AREA_RESOLUTION))
+
+    @property
+    def street_cell(self) -> str:
+        return str(h3.latlng_to_cell(self.latitude, self.longitude, STREET_RESOLUTION))
+
+
+def distance_km(a: Place, b: Place) -> float:
+    """Great-circle distance (haversine)."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlat = lat2 - lat1
+    dlng = math.radians(b.longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlng / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def area_cells_within(place: Place, radius_km: float) -> set[str]:
+    """Area cells that cover every point within ``radius_km`` (a superset: then filter exactly)."""
+    edge = h3.average_hexagon_edge_length(AREA_RESOLUTION, "km")
+    rings = math.ceil(radius_km / (edge * math.sqrt(3))) + 1
+    return {str(cell) for cell in h3.grid_disk(place.area_cell, rings)}
