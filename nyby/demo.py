@@ -10,8 +10,11 @@ from nyby.auth.models import Account
 from nyby.auth.passwords import hash_password
 from nyby.auth.permissions import Role
 from nyby.auth.services import create_account, normalise_email
+from nyby.clients.models import Client, ClientProfessional
 from nyby.core.db import db
 from nyby.core.errors import NotFound
+from nyby.geo import Place
+from nyby.members.models import Membership
 from nyby.members.services import add_member
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
@@ -38,6 +41,62 @@ DEMO_PEOPLE: dict[str, list[tuple[str, str, tuple[Role, ...]]]] = {
         ("ansatt@demo-kommune.example", "Lars Nilsen", (Role.STAFF,)),
         ("frivillig@demo-kommune.example", "Emma Larsen", (Role.VOLUNTEER,)),
         ("kari@example.org", "Kari Nordmann", (Role.VOLUNTEER,)),
+    ],
+}
+
+
+# (name, address, latitude, longitude, needs): fictional people at real-looking places.
+DEMO_CLIENTS: dict[str, list[tuple[str, str, float, float, dict[str, object]]]] = {
+    "demo-borough": [
+        (
+            "Edith Clark",
+            "12 Example Road, SW1A 1AA",
+            51.5014,
+            -0.1419,
+            {
+                "hearing_impairment": True,
+                "key_safe": True,
+                "risk_assessment": "Lives alone; walks with a frame. Knock loudly and wait.",
+            },
+        ),
+        (
+            "Arthur Bennett",
+            "4 Sample Close, SE11 4PT",
+            51.4875,
+            -0.1099,
+            {
+                "dementia": True,
+                "pets": True,
+                "risk_assessment": "Early dementia; his daughter sends the shopping lists.",
+            },
+        ),
+        (
+            "Mrs Begum",
+            "Flat 7, Demo House, E1 6AN",
+            51.5176,
+            -0.0714,
+            {"interpreter_language": "bn", "mobility_needs": True},
+        ),
+    ],
+    "demo-kommune": [
+        (
+            "Astrid Solberg",
+            "Eksempelveien 3, 0150 Oslo",
+            59.9127,
+            10.7461,
+            {"hearing_impairment": True, "risk_assessment": "Bor alene i tredje etasje uten heis."},
+        ),
+        (
+            "Knut Haugen",
+            "Prøvegata 12, 0557 Oslo",
+            59.9236,
+            10.7579,
+            {
+                "lone_working_risk": True,
+                "pets": True,
+                "risk_assessment": "Stor hund; be om at den er i et annet rom.",
+            },
+        ),
     ],
 }
 
@@ -91,4 +150,31 @@ def load_demo() -> list[tuple[str, str, str]]:
                 add_member(account, set(roles))
                 db.session.commit()
             logins.append((slug, email, ", ".join(r.value for r in roles)))
+        _add_demo_clients(tenant)
     return logins
+
+
+def _add_demo_clients(tenant: Tenant) -> None:
+    with tenant_scope(tenant.id):
+        known = set(db.session.scalars(select(Client.name)))
+        nurse = db.session.scalar(
+            select(Membership).where(Membership.is_professional).order_by(Membership.created_at)
+        )
+        for name, address, latitude, longitude, needs in DEMO_CLIENTS[tenant.slug]:
+            if name in known:
+                continue
+            place = Place(latitude, longitude)
+            client = Client(
+                name=name,
+                address=address,
+                latitude=latitude,
+                longitude=longitude,
+                area_cell=place.area_cell,
+                street_cell=place.street_cell,
+                **needs,
+            )
+            db.session.add(client)
+            db.session.flush()
+            if nurse is not None:
+                db.session.add(ClientProfessional(client_id=client.id, membership_id=nurse.id))
+        db.session.commit()

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +81,34 @@ def test_readme_curl_walkthrough_works_as_written(demo_server: str, tmp_path: Pa
     assert '"key": "shopping"' in out.replace('":"', '": "')
     assert out.count('"refresh_token"') == 1, "the refresh step returned a new pair"
     assert json.loads(out.strip().splitlines()[-1])["token_type"] == "Bearer"
+
+
+def test_the_demo_has_clients_for_the_care_team_only(demo_server: str) -> None:
+    def call(path: str, token: str | None = None, body: dict[str, str] | None = None) -> Any:
+        request = urllib.request.Request(  # noqa: S310 (our own local server)
+            demo_server + path,
+            data=json.dumps(body).encode() if body else None,
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {token}"} if token else {}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, None
+
+    def token(email: str) -> str:
+        status, body = call(
+            "/api/v1/auth/token", body={"email": email, "password": "demo-password"}
+        )
+        assert status == 200
+        return str(body["access_token"])
+
+    status, clients = call(
+        "/api/v1/tenants/demo-borough/clients", token("nurse@demo-borough.example")
+    )
+    assert status == 200 and len(clients) == 3
+    status, _ = call(
+        "/api/v1/tenants/demo-borough/clients", token("volunteer@demo-borough.example")
+    )
+    assert status == 403
