@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,11 +12,13 @@ from nyby.auth.passwords import hash_password
 from nyby.auth.permissions import Role
 from nyby.auth.services import create_account, normalise_email
 from nyby.clients.models import Client, ClientProfessional
-from nyby.core.db import db
+from nyby.configuration.models import VolunteerRole
+from nyby.core.db import db, utcnow
 from nyby.core.errors import NotFound
 from nyby.geo import Place
 from nyby.members.models import Membership
 from nyby.members.services import add_member
+from nyby.onboarding.models import AssignmentStatus, CheckRecord, CheckStatus, RoleAssignment
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
@@ -101,6 +104,15 @@ DEMO_CLIENTS: dict[str, list[tuple[str, str, float, float, dict[str, object]]]] 
 }
 
 
+# Approved roles per demo volunteer, with every check those roles need verified;
+# checks named in the second list expired last month (to show a refusal naming them).
+DEMO_QUALIFICATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "volunteer@demo-borough.example": (("shopping", "prescriptions", "check-in-and-chat"), ()),
+    "sam@demo-borough.example": (("shopping", "odd-jobs"), ("dbs-basic",)),
+    "frivillig@demo-kommune.example": (("handlehjelp", "ringevenn", "besoksvenn"), ()),
+}
+
+
 def create_person(
     email: str,
     name: str,
@@ -151,7 +163,64 @@ def load_demo() -> list[tuple[str, str, str]]:
                 db.session.commit()
             logins.append((slug, email, ", ".join(r.value for r in roles)))
         _add_demo_clients(tenant)
+        _add_demo_qualifications(tenant)
     return logins
+
+
+def _add_demo_qualifications(tenant: Tenant) -> None:
+    now = utcnow()
+    with tenant_scope(tenant.id):
+        for email, (role_keys, expired) in DEMO_QUALIFICATIONS.items():
+            member = db.session.scalar(
+                select(Membership).join(Membership.account).where(Account.email == email)
+            )
+            if member is None:
+                continue
+            roles = db.session.scalars(
+                select(VolunteerRole).where(VolunteerRole.key.in_(role_keys))
+            ).all()
+            held = set(
+                db.session.scalars(
+                    select(RoleAssignment.role_id).where(RoleAssignment.membership_id == member.id)
+                )
+            )
+            checked = set(
+                db.session.scalars(
+                    select(CheckRecord.check_type_id).where(CheckRecord.membership_id == member.id)
+                )
+            )
+            for role in roles:
+                if role.id not in held:
+                    db.session.add(
+                        RoleAssignment(
+                            membership_id=member.id,
+                            role_id=role.id,
+                            status=AssignmentStatus.APPROVED.value,
+                            approved_at=now,
+                        )
+                    )
+                    held.add(role.id)
+                for check in role.check_types:
+                    if check.id in checked:
+                        continue
+                    expires = (
+                        now - timedelta(days=30)
+                        if check.key in expired
+                        else now + timedelta(days=30 * check.validity_months)
+                        if check.validity_months
+                        else None
+                    )
+                    db.session.add(
+                        CheckRecord(
+                            membership_id=member.id,
+                            check_type_id=check.id,
+                            status=CheckStatus.VERIFIED.value,
+                            verified_at=now - timedelta(days=60),
+                            expires_at=expires,
+                        )
+                    )
+                    checked.add(check.id)
+        db.session.commit()
 
 
 def _add_demo_clients(tenant: Tenant) -> None:

@@ -14,6 +14,7 @@ from nyby.configuration.models import (
 from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.members.models import Membership
+from nyby.onboarding.models import CheckRecord, RoleAssignment
 from nyby.tenancy.models import Tenant
 
 metadata = Base.metadata
@@ -24,12 +25,14 @@ GLOBAL_MODELS = (Tenant, Account, RefreshToken)
 __all__ = [
     "GLOBAL_MODELS",
     "Account",
+    "CheckRecord",
     "CheckType",
     "Client",
     "ClientProfessional",
     "IdempotencyRecord",
     "Membership",
     "RefreshToken",
+    "RoleAssignment",
     "RoleCategory",
     "RoleCheckType",
     "TaskCategory",

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from nyby.auth.permissions import Role
 from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration import services as configuration
-from nyby.core.db import db
+from nyby.configuration.models import CheckType, VolunteerRole
+from nyby.core.db import db, utcnow
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.geo import Place
+from nyby.onboarding.models import CheckRecord, RoleAssignment
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from tests.conftest import World
@@ -73,5 +77,21 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
             assert nurse.membership is not None
             db.session.add(
                 ClientProfessional(client_id=client.id, membership_id=nurse.membership.id)
+            )
+            assert someone.membership is not None
+            role = db.session.scalars(select(VolunteerRole)).one()
+            check = db.session.scalars(select(CheckType)).one()
+            db.session.add_all(
+                [
+                    RoleAssignment(
+                        membership_id=someone.membership.id, role_id=role.id, status="approved"
+                    ),
+                    CheckRecord(
+                        membership_id=someone.membership.id,
+                        check_type_id=check.id,
+                        status="verified",
+                        verified_at=utcnow(),
+                    ),
+                ]
             )
             db.session.commit()

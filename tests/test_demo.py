@@ -1,0 +1,43 @@
+"""The demo is realistic enough to try every rule, and loading it twice changes nothing."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from nyby.auth.models import Account
+from nyby.configuration.models import VolunteerRole
+from nyby.core.db import db, utcnow
+from nyby.demo import load_demo
+from nyby.members.models import Membership
+from nyby.onboarding.models import CheckRecord
+from nyby.onboarding.qualification import qualification
+from nyby.tenancy.context import tenant_scope
+from nyby.tenancy.models import Tenant
+
+
+def _member(email: str) -> Membership:
+    return db.session.scalars(
+        select(Membership).join(Membership.account).where(Account.email == email)
+    ).one()
+
+
+def _role(key: str) -> VolunteerRole:
+    return db.session.scalars(select(VolunteerRole).where(VolunteerRole.key == key)).one()
+
+
+def test_demo_volunteers_show_both_sides_of_the_qualification_rule(app: Flask) -> None:
+    with app.app_context():
+        load_demo()
+        borough = db.session.scalars(select(Tenant).where(Tenant.slug == "demo-borough")).one()
+        with tenant_scope(borough.id):
+            first = db.session.scalar(select(func.count()).select_from(CheckRecord))
+        load_demo()
+        with tenant_scope(borough.id):
+            assert qualification(
+                _member("volunteer@demo-borough.example"), _role("shopping"), utcnow()
+            ).qualified
+            sam = qualification(_member("sam@demo-borough.example"), _role("shopping"), utcnow())
+            assert sam.missing_checks == ("dbs-basic",) and not sam.reasons
+            again = db.session.scalar(select(func.count()).select_from(CheckRecord))
+            assert first == again == 5, "Amy's three roles need 3 checks, Sam's two need 2"
