@@ -60,8 +60,9 @@ def _register_blueprints(api: object) -> None:
     from nyby.clients.resources import blp as clients
     from nyby.configuration.resources import blp as configuration
     from nyby.members.resources import blp as members
+    from nyby.tasks.resources import blp as tasks
 
-    for blueprint in (auth, members, configuration, clients):
+    for blueprint in (auth, members, configuration, clients, tasks):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 
 

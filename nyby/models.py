@@ -15,6 +15,7 @@ from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.members.models import Membership
 from nyby.onboarding.models import CheckRecord, RoleAssignment
+from nyby.tasks.models import Task, TaskDecline, TaskEvent
 from nyby.tenancy.models import Tenant
 
 metadata = Base.metadata
@@ -35,7 +36,10 @@ __all__ = [
     "RoleAssignment",
     "RoleCategory",
     "RoleCheckType",
+    "Task",
     "TaskCategory",
+    "TaskDecline",
+    "TaskEvent",
     "Tenant",
     "VolunteerRole",
     "metadata",

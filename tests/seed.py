@@ -6,6 +6,7 @@ so the probe covers every model without anyone remembering to list its endpoints
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from nyby.core.db import db, utcnow
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.geo import Place
 from nyby.onboarding.models import CheckRecord, RoleAssignment
+from nyby.tasks.models import Task, TaskDecline, TaskEvent
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from tests.conftest import World
@@ -92,6 +94,27 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                         status="verified",
                         verified_at=utcnow(),
                     ),
+                ]
+            )
+            task = Task(
+                client_id=client.id,
+                role_id=role.id,
+                posted_by=nurse.membership.id,
+                title="Weekly shop",
+                estimated_minutes=60,
+                earliest_start=utcnow(),
+                due_by=utcnow() + timedelta(days=2),
+                latitude=place.latitude,
+                longitude=place.longitude,
+                area_cell=place.area_cell,
+                street_cell=place.street_cell,
+            )
+            db.session.add(task)
+            db.session.flush()
+            db.session.add_all(
+                [
+                    TaskEvent(task_id=task.id, actor_id=nurse.membership.id, to_status="open"),
+                    TaskDecline(task_id=task.id, membership_id=someone.membership.id),
                 ]
             )
             db.session.commit()

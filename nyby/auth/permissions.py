@@ -21,6 +21,9 @@ class Action(StrEnum):
     CHANGE_MEMBERS = "change_members"
     VIEW_CLIENTS = "view_clients"
     CHANGE_CLIENTS = "change_clients"
+    POST_TASKS = "post_tasks"
+    VIEW_ALL_TASKS = "view_all_tasks"
+    TAKE_TASKS = "take_tasks"
 
 
 ALL_ROLES = frozenset(Role)
@@ -37,6 +40,10 @@ RULES: dict[Action, frozenset[Role]] = {
     # task they hold needs, through the task.
     Action.VIEW_CLIENTS: CARE_TEAM,
     Action.CHANGE_CLIENTS: CARE_TEAM,
+    Action.POST_TASKS: CARE_TEAM,
+    Action.VIEW_ALL_TASKS: CARE_TEAM,
+    # Whether they may take a given task is then decided by onboarding.qualification.
+    Action.TAKE_TASKS: frozenset({Role.VOLUNTEER, Role.STAFF}),
 }
 
 

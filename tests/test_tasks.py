@@ -1,0 +1,220 @@
+"""Care tasks through the HTTP API: post, take (atomically), do, and the rules around them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from nyby.auth.permissions import Role
+from nyby.configuration import services as configuration
+from nyby.configuration.models import CheckType, VolunteerRole
+from nyby.core.db import db, utcnow
+from nyby.onboarding.models import CheckRecord, RoleAssignment
+from nyby.tasks.models import TaskEvent
+from nyby.tenancy.context import tenant_scope
+from tests.conftest import Person, World, all_at_once
+from tests.seed import configuration_document
+
+TASKS = "/api/v1/tenants/borough/tasks"
+
+
+@pytest.fixture
+def borough(app: Flask, world: World) -> Any:
+    tenant = world.tenant("borough")
+    with app.app_context():
+        configuration.apply(db.session(), configuration_document(tenant))
+        db.session.commit()
+    return tenant
+
+
+@pytest.fixture
+def nurse(world: World, borough: Any) -> Person:
+    return world.person(borough, Role.PROFESSIONAL)
+
+
+def qualify(app: Flask, tenant: Any, person: Person, *, expired: bool = False) -> None:
+    """Approve the shopper role and verify its DBS check (expired, if asked)."""
+    assert person.membership is not None
+    with app.app_context(), tenant_scope(tenant.id):
+        role = db.session.scalars(select(VolunteerRole)).one()
+        check = db.session.scalars(select(CheckType)).one()
+        db.session.add_all(
+            [
+                RoleAssignment(
+                    membership_id=person.membership.id, role_id=role.id, status="approved"
+                ),
+                CheckRecord(
+                    membership_id=person.membership.id,
+                    check_type_id=check.id,
+                    status="verified",
+                    verified_at=utcnow() - timedelta(days=400),
+                    expires_at=utcnow() + timedelta(days=-1 if expired else 300),
+                ),
+            ]
+        )
+        db.session.commit()
+
+
+def volunteer(app: Flask, world: World, tenant: Any, **kwargs: Any) -> Person:
+    person = world.person(tenant, Role.VOLUNTEER)
+    qualify(app, tenant, person, **kwargs)
+    return person
+
+
+def task_body(client: FlaskClient, nurse: Person, **changes: Any) -> dict[str, Any]:
+    edith = client.post(
+        "/api/v1/tenants/borough/clients",
+        json={
+            "name": "Edith Clark",
+            "address": "12 Example Road",
+            "latitude": 51.5014,
+            "longitude": -0.1419,
+        },
+        headers=nurse.headers,
+    ).json
+    start = utcnow() + timedelta(hours=1)
+    return {
+        "role": "shopper",
+        "client_id": edith["id"],
+        "title": "Weekly shop",
+        "description": "Bread, milk, tea; she pays by card on delivery.",
+        "estimated_minutes": 60,
+        "earliest_start": start.isoformat(),
+        "due_by": (start + timedelta(days=1)).isoformat(),
+        **changes,
+    }
+
+
+def post_task(client: FlaskClient, nurse: Person, **changes: Any) -> Any:
+    return client.post(TASKS, json=task_body(client, nurse, **changes), headers=nurse.headers)
+
+
+def test_post_take_start_and_complete_a_task(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    posted = post_task(client, nurse)
+    assert posted.status_code == 201, posted.json
+    task = posted.json
+    assert task["status"] == "open" and task["address"] == "12 Example Road"
+    amy = volunteer(app, world, borough)
+    before = client.get(f"{TASKS}/{task['id']}", headers=amy.headers).json
+    # Only the area until she takes it.
+    assert before["address"] is None and before["latitude"] is None and before["area_cell"]
+    taken = client.post(f"{TASKS}/{task['id']}/accept", headers=amy.headers)
+    assert taken.status_code == 200 and taken.json["status"] == "assigned"
+    assert taken.json["address"] == "12 Example Road"
+    assert client.post(f"{TASKS}/{task['id']}/start", headers=amy.headers).json["status"] == (
+        "in_progress"
+    )
+    done = client.post(
+        f"{TASKS}/{task['id']}/complete",
+        json={"minutes_spent": 75, "outcome_note": "All delivered; she was well."},
+        headers=amy.headers,
+    )
+    assert done.status_code == 200 and done.json["status"] == "completed"
+    assert done.json["minutes_spent"] == 75
+    seen_by_poster = client.get(f"{TASKS}/{task['id']}", headers=nurse.headers).json
+    assert seen_by_poster["status"] == "completed"
+    assert [t["id"] for t in client.get(TASKS, headers=amy.headers).json] == [task["id"]]
+    with app.app_context(), tenant_scope(borough.id):
+        trail = db.session.scalars(select(TaskEvent.to_status).order_by(TaskEvent.at)).all()
+    assert trail == ["open", "assigned", "in_progress", "completed"]
+
+
+def test_an_unqualified_volunteer_is_told_which_check_is_missing(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    task = post_task(client, nurse).json
+    sam = volunteer(app, world, borough, expired=True)
+    refused = client.post(f"{TASKS}/{task['id']}/accept", headers=sam.headers)
+    assert refused.status_code == 403 and "dbs-basic" in refused.json["detail"]
+    nobody = world.person(borough, Role.VOLUNTEER)
+    refused = client.post(f"{TASKS}/{task['id']}/accept", headers=nobody.headers)
+    assert refused.status_code == 403 and "not been approved" in refused.json["detail"]
+    assert client.get(f"{TASKS}/{task['id']}", headers=nurse.headers).json["status"] == "open"
+
+
+def test_fifty_volunteers_accept_at_once_and_exactly_one_wins(
+    app: Flask, world: World, borough: Any, nurse: Person
+) -> None:
+    task = post_task(app.test_client(), nurse).json
+    people = [volunteer(app, world, borough) for _ in range(50)]
+
+    def accept(person: Person) -> Any:
+        return lambda: (
+            app.test_client()
+            .post(f"{TASKS}/{task['id']}/accept", headers=person.headers)
+            .status_code
+        )
+
+    results = all_at_once([accept(p) for p in people])
+    assert sorted(results) == [200] + [409] * 49
+    with app.app_context(), tenant_scope(borough.id):
+        assigned = db.session.scalars(
+            select(TaskEvent).where(TaskEvent.to_status == "assigned")
+        ).all()
+    assert len(assigned) == 1
+
+
+def test_invalid_transitions_are_409_and_only_the_holder_acts(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    task = post_task(client, nurse).json
+    amy, ben = volunteer(app, world, borough), volunteer(app, world, borough)
+    url = f"{TASKS}/{task['id']}"
+    assert client.post(f"{url}/accept", headers=amy.headers).status_code == 200
+    # Complete before start: 409. Someone else acting on Amy's task: they cannot see it.
+    early = client.post(f"{url}/complete", json={"minutes_spent": 5}, headers=amy.headers)
+    assert early.status_code == 409
+    assert client.post(f"{url}/start", headers=ben.headers).status_code == 404
+    released = client.post(f"{url}/release", json={"note": "Car broke down"}, headers=amy.headers)
+    assert released.status_code == 200 and released.json["status"] == "open"
+    cancelled = client.post(
+        f"{url}/cancel", json={"reason": "Family will do it"}, headers=nurse.headers
+    )
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    assert client.post(f"{url}/accept", headers=ben.headers).status_code == 409
+    again = client.post(f"{url}/cancel", json={"reason": "again"}, headers=nurse.headers)
+    assert again.status_code == 409
+
+
+def test_a_declined_task_is_never_shown_again(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    task = post_task(client, nurse).json
+    amy = volunteer(app, world, borough)
+    assert client.post(f"{TASKS}/{task['id']}/decline", headers=amy.headers).status_code == 204
+    assert client.get(f"{TASKS}/{task['id']}", headers=amy.headers).status_code == 404
+
+
+def test_bad_task_input_is_refused_and_writes_nothing(
+    client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    other = world.tenant("kommune")
+    outsider = world.person(other, Role.PROFESSIONAL)
+    foreign_client = client.post(
+        "/api/v1/tenants/kommune/clients",
+        json={"name": "Astrid", "latitude": 59.9, "longitude": 10.7},
+        headers=outsider.headers,
+    ).json
+    start = utcnow()
+    for changes, status, field in (
+        ({"role": "astronaut"}, 422, "role"),
+        ({"client_id": foreign_client["id"]}, 422, "client_id"),
+        ({"due_by": (start - timedelta(days=1)).isoformat()}, 422, "due_by"),
+        ({"latitude": 100, "longitude": 0}, 422, "latitude"),
+        ({"estimated_minutes": 0}, 422, "estimated_minutes"),
+        ({"status": "completed"}, 422, "status"),
+    ):
+        response = post_task(client, nurse, earliest_start=start.isoformat(), **changes)
+        assert response.status_code == status, (changes, response.json)
+        assert field in str(response.json.get("errors")), (field, response.json)
+    volunteer_person = world.person(borough, Role.VOLUNTEER)
+    body = task_body(client, nurse)
+    assert client.post(TASKS, json=body, headers=volunteer_person.headers).status_code == 403
+    assert client.get(TASKS, headers=nurse.headers).json == []
