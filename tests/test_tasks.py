@@ -101,6 +101,7 @@ def test_post_take_start_and_complete_a_task(
     assert posted.status_code == 201, posted.json
     task = posted.json
     assert task["status"] == "open" and task["address"] == "12 Example Road"
+    assert task["role"] == "shopper"
     amy = volunteer(app, world, borough)
     before = client.get(f"{TASKS}/{task['id']}", headers=amy.headers).json
     # Only the area until she takes it.
@@ -120,7 +121,8 @@ def test_post_take_start_and_complete_a_task(
     assert done.json["minutes_spent"] == 75
     seen_by_poster = client.get(f"{TASKS}/{task['id']}", headers=nurse.headers).json
     assert seen_by_poster["status"] == "completed"
-    assert [t["id"] for t in client.get(TASKS, headers=amy.headers).json] == [task["id"]]
+    mine = client.get(TASKS, headers=amy.headers).json
+    assert [(t["id"], t["role"]) for t in mine] == [(task["id"], "shopper")]
     with app.app_context(), tenant_scope(borough.id):
         trail = db.session.scalars(select(TaskEvent.to_status).order_by(TaskEvent.at)).all()
     assert trail == ["open", "assigned", "in_progress", "completed"]
@@ -218,3 +220,39 @@ def test_bad_task_input_is_refused_and_writes_nothing(
     body = task_body(client, nurse)
     assert client.post(TASKS, json=body, headers=volunteer_person.headers).status_code == 403
     assert client.get(TASKS, headers=nurse.headers).json == []
+
+
+def test_browsing_open_tasks_near_me(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    near = post_task(client, nurse).json  # at Edith's home, 51.5014,-0.1419
+    far = post_task(client, nurse, title="20 km north", latitude=51.68, longitude=-0.13).json
+    soon = post_task(
+        client,
+        nurse,
+        title="Soon, a little further",
+        latitude=51.5155,
+        longitude=-0.1419,
+        due_by=(utcnow() + timedelta(hours=3)).isoformat(),
+    ).json
+    amy = volunteer(app, world, borough)
+    here = "latitude=51.5074&longitude=-0.1278"  # about 1.1 km from Edith
+    found = client.get(f"{TASKS}/open?{here}", headers=amy.headers)
+    assert found.status_code == 200
+    assert [t["id"] for t in found.json] == [near["id"], soon["id"]]
+    assert found.json[0]["address"] is None and 0.9 < found.json[0]["distance_km"] < 1.3
+    by_due = client.get(f"{TASKS}/open?{here}&sort=due", headers=amy.headers).json
+    assert [t["id"] for t in by_due] == [soon["id"], near["id"]]
+    wide = client.get(f"{TASKS}/open?{here}&radius_km=50", headers=amy.headers).json
+    assert far["id"] in {t["id"] for t in wide}
+    # Declined and taken tasks are gone from the list.
+    client.post(f"{TASKS}/{soon['id']}/decline", headers=amy.headers)
+    ben = volunteer(app, world, borough)
+    client.post(f"{TASKS}/{near['id']}/accept", headers=ben.headers)
+    assert client.get(f"{TASKS}/open?{here}", headers=amy.headers).json == []
+    # Nobody sees tasks they are not qualified for.
+    sam = volunteer(app, world, borough, expired=True)
+    assert client.get(f"{TASKS}/open?{here}&radius_km=50", headers=sam.headers).json == []
+    assert client.get(f"{TASKS}/open?{here}", headers=nurse.headers).status_code == 403
+    for bad in ("latitude=100&longitude=0", "longitude=0", f"{here}&radius_km=0", f"{here}&sort=x"):
+        assert client.get(f"{TASKS}/open?{bad}", headers=amy.headers).status_code == 422, bad

@@ -191,6 +191,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def paginate(self, pager: Any = None, **kwargs: Any) -> Callable[..., Any]:  # type: ignore[override]
         """Page a ``select()`` the view returns: one COUNT and one LIMIT/OFFSET query.
+        A list (ranked in Python, such as tasks by distance) is paged as it is.
 
         Page numbers are bounded, so ``page=2**63`` is a clear 422, not an
         integer overflow in the database driver.
@@ -202,18 +203,22 @@ class Blueprint(flask_smorest.Blueprint):
             def wrapper(*args: Any, **kw: Any) -> Any:
                 params = self.PAGINATION_ARGUMENTS_PARSER.parse(schema, request, location="query")
                 result, status, headers = unpack_tuple_response(view(*args, **kw))
-                statement: Select[Any] = result
-                total = (
-                    db.session.scalar(
-                        select(func.count()).select_from(statement.order_by(None).subquery())
+                offset = (params.page - 1) * params.page_size
+                if isinstance(result, list):
+                    params.item_count = len(result)
+                    rows = result[offset : offset + params.page_size]
+                else:
+                    statement: Select[Any] = result
+                    params.item_count = (
+                        db.session.scalar(
+                            select(func.count()).select_from(statement.order_by(None).subquery())
+                        )
+                        or 0
                     )
-                    or 0
-                )
-                params.item_count = total
-                rows = db.session.scalars(
-                    statement.limit(params.page_size).offset((params.page - 1) * params.page_size)
-                ).all()
-                rows, headers = self._set_pagination_metadata(params, list(rows), headers)
+                    rows = list(
+                        db.session.scalars(statement.limit(params.page_size).offset(offset))
+                    )
+                rows, headers = self._set_pagination_metadata(params, rows, headers)
                 return rows, status, headers
 
             wrapper._apidoc = dict(getattr(wrapper, "_apidoc", {}))  # type: ignore[attr-defined]

@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Index, String, Text, and_
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from nyby.configuration.models import VolunteerRole
 from nyby.core.db import Base, Timestamped, new_id, utcnow
 from nyby.tenancy.models import TenantScoped, tenant_fk
 
@@ -66,7 +67,21 @@ class Task(TenantScoped, Timestamped, Base):
     closing_reason: Mapped[str] = mapped_column(Text, default="")
     version_id: Mapped[int] = mapped_column(default=1)
 
+    role: Mapped[VolunteerRole] = relationship(
+        primaryjoin=lambda: and_(
+            Task.tenant_id == foreign(VolunteerRole.tenant_id),
+            Task.role_id == foreign(VolunteerRole.id),
+        ),
+        lazy="joined",
+        innerjoin=True,
+        viewonly=True,
+    )
+
     __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def role_key(self) -> str:
+        return self.role.key
 
 
 class TaskEvent(TenantScoped, Base):

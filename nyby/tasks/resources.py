@@ -11,6 +11,7 @@ from nyby.tasks import services
 from nyby.tasks.access import get_task_or_404
 from nyby.tasks.schemas import (
     CompletionSchema,
+    NearQuerySchema,
     NoteSchema,
     ReasonSchema,
     TaskCreateSchema,
@@ -43,6 +44,19 @@ class TaskList(MethodView):
         """Post a task for a client (or a place) in one of the tenant's roles."""
         actor = current_actor()
         return services.present(actor, services.post_task(actor, data))
+
+
+@blp.route("/tasks/open")
+class OpenTasksNear(MethodView):
+    @blp.arguments(NearQuerySchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any]) -> Any:
+        """Open tasks I may take near a point, nearest (or soonest due) first.
+
+        Only the area is shown until a task is taken.
+        """
+        return services.open_tasks_near(current_actor(), **query)
 
 
 @blp.route("/tasks/<uuid:task_id>")

@@ -15,7 +15,9 @@ class TaskSchema(ma.Schema):
     volunteer who has not taken it (they see the ``area_cell`` only)."""
 
     id = ma.fields.UUID(required=True)
-    role = ma.fields.String(required=True, metadata={"description": "Volunteer role key"})
+    role = ma.fields.String(
+        attribute="role_key", required=True, metadata={"description": "Volunteer role key"}
+    )
     client_id = ma.fields.UUID(allow_none=True)
     title = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
@@ -28,6 +30,9 @@ class TaskSchema(ma.Schema):
     address = ma.fields.String(allow_none=True)
     latitude = ma.fields.Float(allow_none=True)
     longitude = ma.fields.Float(allow_none=True)
+    distance_km = ma.fields.Float(
+        allow_none=True, metadata={"description": "From the point searched from (open tasks)"}
+    )
     area_cell = ma.fields.String(allow_none=True, metadata={"description": "H3 cell, about 1.4 km"})
     status = ma.fields.String(required=True, metadata={"enum": STATUSES})
     assignee_id = ma.fields.UUID(allow_none=True)
@@ -65,6 +70,16 @@ class TaskCreateSchema(ma.Schema):
         start, due = data.get("earliest_start"), data.get("due_by")
         if start is not None and due is not None and due <= start:
             raise ma.ValidationError("Must be after earliest_start.", "due_by")
+
+
+class NearQuerySchema(ma.Schema):
+    latitude = ma.fields.Float(required=True, validate=ma.validate.Range(min=-90, max=90))
+    longitude = ma.fields.Float(required=True, validate=ma.validate.Range(min=-180, max=180))
+    radius_km = ma.fields.Float(load_default=5.0, validate=ma.validate.Range(min=0.1, max=50))
+    role = ma.fields.String(validate=ma.validate.Length(min=1, max=63))
+    sort = ma.fields.String(
+        load_default="distance", validate=ma.validate.OneOf(["distance", "due"])
+    )
 
 
 class TaskQuerySchema(ma.Schema):

@@ -11,7 +11,7 @@ from nyby.clients.models import Client, ClientStatus
 from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Forbidden, Unprocessable
-from nyby.geo import Place
+from nyby.geo import Place, area_cells_within, distance_km
 from nyby.onboarding.qualification import qualification
 from nyby.tasks.access import can_see_everything
 from nyby.tasks.models import Task, TaskDecline, TaskEvent, TaskStatus
@@ -89,12 +89,64 @@ def list_tasks(actor: Actor, status: str | None = None) -> Select[Any]:
     return statement
 
 
+def open_tasks_near(
+    actor: Actor,
+    latitude: float,
+    longitude: float,
+    radius_km: float,
+    role: str | None = None,
+    sort: str = "distance",
+) -> list[dict[str, Any]]:
+    """Open tasks the caller may take, within ``radius_km`` of a point (pull model).
+
+    H3 area cells narrow the candidates in SQL; the exact distance then decides.
+    Remote roles (phone or video) have no distance and are always included.
+    """
+    actor.require(Action.TAKE_TASKS)
+    now = utcnow()
+    roles = db.session.scalars(select(VolunteerRole).where(VolunteerRole.is_active)).all()
+    takeable = {
+        r.id: r
+        for r in roles
+        if (role is None or r.key == role) and qualification(actor.membership, r, now).qualified
+    }
+    if not takeable:
+        return []
+    here = Place(latitude, longitude)
+    cells = area_cells_within(here, radius_km)
+    declined = select(TaskDecline.task_id).where(TaskDecline.membership_id == actor.membership.id)
+    candidates = db.session.scalars(
+        select(Task).where(
+            Task.status == TaskStatus.OPEN.value,
+            Task.role_id.in_(takeable),
+            Task.due_by > now,
+            Task.id.not_in(declined),
+            Task.area_cell.in_(cells) | Task.area_cell.is_(None),
+        )
+    ).all()
+    found = []
+    for task in candidates:
+        distance = None
+        if task.latitude is not None and task.longitude is not None:
+            distance = distance_km(here, Place(task.latitude, task.longitude))
+            if distance > radius_km:
+                continue
+        elif not takeable[task.role_id].remote:
+            continue
+        view = present(actor, task)
+        view["distance_km"] = round(distance, 2) if distance is not None else None
+        found.append(view)
+    if sort == "due":
+        found.sort(key=lambda v: (v["due_by"], v["id"]))
+    else:
+        found.sort(key=lambda v: (v["distance_km"] is None, v["distance_km"] or 0, v["due_by"]))
+    return found
+
+
 def present(actor: Actor, task: Task) -> dict[str, Any]:
     """The task as this caller may see it: the exact place only once they hold it."""
     view = {column.key: getattr(task, column.key) for column in Task.__table__.columns}
-    view["role"] = db.session.scalar(
-        select(VolunteerRole.key).where(VolunteerRole.id == task.role_id)
-    )
+    view["role_key"] = task.role_key
     if not can_see_everything(actor, task):
         for field in PRIVATE_FIELDS:
             view[field] = None
@@ -104,9 +156,8 @@ def present(actor: Actor, task: Task) -> dict[str, Any]:
 def accept(actor: Actor, task: Task) -> Task:
     """Take an open task. A conditional UPDATE: of many at once, exactly one wins."""
     actor.require(Action.TAKE_TASKS)
-    role = db.session.scalars(select(VolunteerRole).where(VolunteerRole.id == task.role_id)).one()
     now = utcnow()
-    qualification(actor.membership, role, now).require()
+    qualification(actor.membership, task.role, now).require()
     _transition(
         actor,
         task,
