@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -256,3 +257,46 @@ def test_browsing_open_tasks_near_me(
     assert client.get(f"{TASKS}/open?{here}", headers=nurse.headers).status_code == 403
     for bad in ("latitude=100&longitude=0", "longitude=0", f"{here}&radius_km=0", f"{here}&sort=x"):
         assert client.get(f"{TASKS}/open?{bad}", headers=amy.headers).status_code == 422, bad
+
+
+def test_ending_support_cancels_the_clients_open_tasks(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    task = post_task(client, nurse).json
+    url = f"/api/v1/tenants/borough/clients/{task['client_id']}"
+    etag = client.get(url, headers=nurse.headers).headers["ETag"]
+    ended = client.patch(
+        url,
+        json={"status": "ended", "status_reason": "Moved to a care home"},
+        headers={**nurse.headers, "If-Match": etag},
+    )
+    assert ended.status_code == 200
+    after = client.get(f"{TASKS}/{task['id']}", headers=nurse.headers).json
+    assert after["status"] == "cancelled" and "care home" in after["closing_reason"]
+    # And no new ones.
+    again = client.post(
+        TASKS,
+        json={**task_body(client, nurse), "client_id": task["client_id"]},
+        headers=nurse.headers,
+    )
+    assert again.status_code == 409
+
+
+def test_overdue_open_tasks_expire(
+    app: Flask, client: FlaskClient, borough: Any, nurse: Person
+) -> None:
+    from nyby.tasks.models import Task
+    from nyby.tasks.services import expire_overdue_tasks
+
+    overdue = post_task(client, nurse).json
+    current = post_task(client, nurse).json
+    with app.app_context(), tenant_scope(borough.id):
+        task = db.session.get(Task, (borough.id, uuid.UUID(overdue["id"])))
+        assert task is not None
+        task.earliest_start = utcnow() - timedelta(days=2)
+        task.due_by = utcnow() - timedelta(days=1)
+        db.session.commit()
+    with app.app_context():
+        assert expire_overdue_tasks(str(borough.id)) == 1
+    assert client.get(f"{TASKS}/{overdue['id']}", headers=nurse.headers).json["status"] == "expired"
+    assert client.get(f"{TASKS}/{current['id']}", headers=nurse.headers).json["status"] == "open"

@@ -13,6 +13,7 @@ from nyby.core.db import db, utcnow
 from nyby.core.errors import Unprocessable
 from nyby.geo import Place
 from nyby.members.models import Membership
+from nyby.tasks.services import cancel_open_tasks_of
 from nyby.tenancy.resolution import Actor
 
 PLAIN_FIELDS = (
@@ -66,6 +67,8 @@ def update_client(actor: Actor, client: Client, data: dict[str, Any]) -> Client:
             )
         client.status = data["status"]
         client.status_reason = data.get("status_reason", "")
+        if client.status == ClientStatus.ENDED:
+            cancel_open_tasks_of(actor, client, f"Support ended: {client.status_reason}")
     _apply(actor, client, data)
     if professionals is not None:
         _set_professionals(client, professionals)

@@ -12,6 +12,7 @@ from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Forbidden, Unprocessable
 from nyby.geo import Place, area_cells_within, distance_km
+from nyby.jobs.queues import tenant_job
 from nyby.onboarding.qualification import qualification
 from nyby.tasks.access import can_see_everything
 from nyby.tasks.models import Task, TaskDecline, TaskEvent, TaskStatus
@@ -225,6 +226,44 @@ def cancel(actor: Actor, task: Task, reason: str) -> Task:
         closing_reason=reason,
     )
     return task
+
+
+def cancel_open_tasks_of(actor: Actor, client: Client, reason: str) -> int:
+    """When a client no longer needs support, their tasks not yet done are cancelled."""
+    pending = db.session.scalars(
+        select(Task).where(
+            Task.client_id == client.id,
+            Task.status.in_([TaskStatus.OPEN.value, TaskStatus.ASSIGNED.value]),
+        )
+    ).all()
+    for task in pending:
+        _transition(
+            actor,
+            task,
+            {TaskStatus.OPEN, TaskStatus.ASSIGNED},
+            TaskStatus.CANCELLED,
+            note=reason,
+            closing_reason=reason,
+        )
+    return len(pending)
+
+
+@tenant_job
+def expire_overdue_tasks() -> int:
+    """Open tasks whose due time has passed with no taker become expired (periodic)."""
+    now = utcnow()
+    overdue = db.session.scalars(
+        select(Task).where(Task.status == TaskStatus.OPEN.value, Task.due_by <= now)
+    ).all()
+    for task in overdue:
+        before = task.status
+        task.status = TaskStatus.EXPIRED.value
+        task.closing_reason = "Nobody took it before it was due."
+        db.session.add(
+            TaskEvent(task_id=task.id, actor_id=None, from_status=before, to_status="expired")
+        )
+    db.session.flush()
+    return len(overdue)
 
 
 def _require_holder(actor: Actor, task: Task) -> None:
