@@ -19,6 +19,7 @@ from nyby.geo import Place
 from nyby.members.models import Membership
 from nyby.members.services import add_member
 from nyby.onboarding.models import AssignmentStatus, CheckRecord, CheckStatus, RoleAssignment
+from nyby.tasks.models import Task, TaskEvent
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
@@ -164,7 +165,91 @@ def load_demo() -> list[tuple[str, str, str]]:
             logins.append((slug, email, ", ".join(r.value for r in roles)))
         _add_demo_clients(tenant)
         _add_demo_qualifications(tenant)
+        _add_demo_tasks(tenant)
     return logins
+
+
+# (client name, role key, title, description, minutes, starts in hours, due in hours)
+DEMO_TASKS: dict[str, list[tuple[str, str, str, str, int, int, int]]] = {
+    "demo-borough": [
+        (
+            "Edith Clark",
+            "shopping",
+            "Weekly shop",
+            "Bread, milk, tea, tinned soup. Card on delivery.",
+            60,
+            2,
+            48,
+        ),
+        (
+            "Arthur Bennett",
+            "prescriptions",
+            "Collect repeat prescription",
+            "Ready at the High Street pharmacy from noon.",
+            45,
+            1,
+            24,
+        ),
+        (
+            "Mrs Begum",
+            "check-in-and-chat",
+            "Check-in call",
+            "A friendly call; she prefers Bengali.",
+            30,
+            3,
+            30,
+        ),
+    ],
+    "demo-kommune": [
+        (
+            "Astrid Solberg",
+            "handlehjelp",
+            "Ukentlig handel",
+            "Melk, brød, kaffe og frukt.",
+            60,
+            2,
+            48,
+        ),
+    ],
+}
+
+
+def _add_demo_tasks(tenant: Tenant) -> None:
+    now = utcnow()
+    with tenant_scope(tenant.id):
+        if db.session.scalar(select(Task.id).limit(1)) is not None:
+            return
+        nurse = db.session.scalar(
+            select(Membership).where(Membership.is_professional).order_by(Membership.created_at)
+        )
+        if nurse is None:
+            return
+        for client_name, role_key, title, description, minutes, starts, due in DEMO_TASKS[
+            tenant.slug
+        ]:
+            client = db.session.scalars(select(Client).where(Client.name == client_name)).one()
+            role = db.session.scalars(
+                select(VolunteerRole).where(VolunteerRole.key == role_key)
+            ).one()
+            task = Task(
+                client_id=client.id,
+                role_id=role.id,
+                posted_by=nurse.id,
+                title=title,
+                description=description,
+                estimated_minutes=minutes,
+                earliest_start=now + timedelta(hours=starts),
+                due_by=now + timedelta(hours=due),
+                address=client.address,
+                latitude=client.latitude,
+                longitude=client.longitude,
+                area_cell=client.area_cell,
+                street_cell=client.street_cell,
+            )
+            db.session.add(task)
+            db.session.flush()
+            db.session.add(TaskEvent(task_id=task.id, actor_id=nurse.id, to_status="open"))
+        db.session.commit()
 
 
 def _add_demo_qualifications(tenant: Tenant) -> None:

@@ -108,7 +108,11 @@ def test_the_demo_has_clients_for_the_care_team_only(demo_server: str) -> None:
         "/api/v1/tenants/demo-borough/clients", token("nurse@demo-borough.example")
     )
     assert status == 200 and len(clients) == 3
-    status, _ = call(
-        "/api/v1/tenants/demo-borough/clients", token("volunteer@demo-borough.example")
-    )
+    amy = token("volunteer@demo-borough.example")
+    status, _ = call("/api/v1/tenants/demo-borough/clients", amy)
     assert status == 403
+    near = "/api/v1/tenants/demo-borough/tasks/open?latitude=51.5074&longitude=-0.1278&radius_km=10"
+    status, tasks = call(near, amy)
+    assert status == 200 and len(tasks) == 3 and all(t["address"] is None for t in tasks)
+    # Sam's DBS check expired last month: nothing he may take.
+    assert call(near, token("sam@demo-borough.example")) == (200, [])
