@@ -271,3 +271,16 @@ def test_a_token_for_tenant_a_is_404_on_tenant_b(
     world.tenant("kommune")
     _assert_problem(client.get("/api/v1/tenants/kommune", headers=admin.headers), 404)
     _assert_problem(client.get("/api/v1/tenants/kommune/members", headers=admin.headers), 404)
+
+
+def test_nul_characters_are_refused_everywhere(
+    app: Flask, client: FlaskClient, borough, admin: Person
+) -> None:  # type: ignore[no-untyped-def]
+    body = {"email": "a\u0000@example.org", "roles": ["volunteer"]}
+    response = client.post("/api/v1/tenants/borough/members", json=body, headers=admin.headers)
+    assert _assert_problem(response, 422)["errors"] == {"json.email": ["Contains a NUL character."]}
+    response = client.get("/api/v1/tenants/borough/members?role=x%00", headers=admin.headers)
+    _assert_problem(response, 422)
+    login = client.post("/login", data={"email": "a\u0000b@example.org", "password": "x"})
+    assert login.status_code in (400, 422)
+    assert _members(app, borough) == 1

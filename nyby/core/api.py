@@ -21,7 +21,7 @@ from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import unpack_tuple_response
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -83,6 +83,10 @@ def error_response(error: BaseException) -> Response:
         return problem(412, "Someone else changed this record first; reload it and try again.")
     if isinstance(error, IntegrityError):
         return problem(409, "This conflicts with data that already exists.")
+    if isinstance(error, DataError):
+        # A safety net: validation should have caught it, but it is still bad input.
+        log.warning("database refused a value: %s", error.orig)
+        return problem(422, "A value could not be stored as given.")
     if isinstance(error, CrossTenantWrite):
         log.error("cross-tenant write refused: %s", error)
         return problem(404)
@@ -119,7 +123,7 @@ class Api(flask_smorest.Api):
 
     def _register_error_handlers(self) -> None:
         super()._register_error_handlers()
-        for kind in (DomainError, StaleDataError, IntegrityError, CrossTenantWrite):
+        for kind in (DomainError, StaleDataError, IntegrityError, DataError, CrossTenantWrite):
             self._app.register_error_handler(kind, error_response)
 
     def _register_etag_headers(self) -> None:

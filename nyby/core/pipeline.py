@@ -2,12 +2,15 @@
 
 1. authenticate: bearer token (API) or session cookie (web pages);
 2. resolve the tenant from the URL and the caller's membership in it;
-3. claim the Idempotency-Key of a POST, or replay its first response;
+3. refuse text holding NUL characters, then claim the Idempotency-Key of a POST
+   (or replay its first response);
 4. the view: decorators plus one service call; services only flush;
 5. commit when the response is a success, roll back otherwise.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
@@ -15,7 +18,7 @@ from nyby.auth.services import authenticate_request
 from nyby.core import idempotency
 from nyby.core.api import error_response
 from nyby.core.db import db
-from nyby.core.errors import Unauthorized
+from nyby.core.errors import Unauthorized, Unprocessable
 from nyby.tenancy.context import clear_request_scope
 from nyby.tenancy.resolution import resolve_tenant, take_tenant_slug
 
@@ -38,6 +41,31 @@ def _require_login_for_api() -> None:
     raise Unauthorized(g.get("auth_problem"))
 
 
+def _refuse_nul_characters() -> None:
+    """No text may hold a NUL character: PostgreSQL cannot store one, and no person types it."""
+    found = [f"query.{name}" for name, value in request.args.items() if "\x00" in value]
+    found += [f"form.{name}" for name, value in request.form.items() if "\x00" in value]
+    if request.is_json:
+        found += _nul_paths(request.get_json(silent=True), "json")
+    if found:
+        raise Unprocessable(
+            "Text may not contain NUL characters.",
+            errors={path: ["Contains a NUL character."] for path in found},
+        )
+
+
+def _nul_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nul_paths(v, f"{path}.{k}")] + (
+            [path] if any("\x00" in str(k) for k in value) else []
+        )
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}.{i}")]
+    return []
+
+
 def _finish(response: Response) -> Response:
     keep = response.status_code < 400 or g.pop("keep_changes", False)
     if not keep:
@@ -58,6 +86,7 @@ def init_pipeline(app: Flask) -> None:
     app.before_request(authenticate_request)
     app.before_request(_require_login_for_api)
     app.before_request(resolve_tenant)
+    app.before_request(_refuse_nul_characters)
     app.before_request(idempotency.claim)
     app.after_request(_finish)
     app.teardown_request(lambda exc: clear_request_scope())
