@@ -241,10 +241,7 @@ def _add_demo_tasks(tenant: Tenant) -> None:
                 earliest_start=now + timedelta(hours=starts),
                 due_by=now + timedelta(hours=due),
                 address=client.address,
-                latitude=client.latitude,
-                longitude=client.longitude,
-                area_cell=client.area_cell,
-                street_cell=client.street_cell,
+                **Place(client.latitude, client.longitude).columns(),
             )
             db.session.add(task)
             db.session.flush()
@@ -317,15 +314,8 @@ def _add_demo_clients(tenant: Tenant) -> None:
         for name, address, latitude, longitude, needs in DEMO_CLIENTS[tenant.slug]:
             if name in known:
                 continue
-            place = Place(latitude, longitude)
             client = Client(
-                name=name,
-                address=address,
-                latitude=latitude,
-                longitude=longitude,
-                area_cell=place.area_cell,
-                street_cell=place.street_cell,
-                **needs,
+                name=name, address=address, **Place(latitude, longitude).columns(), **needs
             )
             db.session.add(client)
             db.session.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import h3
 
@@ -30,6 +31,21 @@ class Place:
     @property
     def street_cell(self) -> str:
         return str(h3.latlng_to_cell(self.latitude, self.longitude, STREET_RESOLUTION))
+
+    def columns(self) -> dict[str, Any]:
+        """The four columns every located record (client, task) stores."""
+        return {
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "area_cell": self.area_cell,
+            "street_cell": self.street_cell,
+        }
+
+
+def locate(record: object, place: Place) -> None:
+    """Put a client, a task or any located record at this place."""
+    for column, value in place.columns().items():
+        setattr(record, column, value)
 
 
 def distance_km(a: Place, b: Place) -> float:

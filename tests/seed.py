@@ -67,13 +67,7 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                 IdempotencyRecord(account_id=someone.account.id, key="seed", request_hash="-")
             )
             place = Place(51.5014, -0.1419)
-            client = Client(
-                name="Edith Example",
-                latitude=place.latitude,
-                longitude=place.longitude,
-                area_cell=place.area_cell,
-                street_cell=place.street_cell,
-            )
+            client = Client(name="Edith Example", **place.columns())
             db.session.add(client)
             db.session.flush()
             assert nurse.membership is not None
@@ -104,10 +98,7 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                 estimated_minutes=60,
                 earliest_start=utcnow(),
                 due_by=utcnow() + timedelta(days=2),
-                latitude=place.latitude,
-                longitude=place.longitude,
-                area_cell=place.area_cell,
-                street_cell=place.street_cell,
+                **place.columns(),
             )
             db.session.add(task)
             db.session.flush()

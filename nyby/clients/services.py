@@ -11,7 +11,7 @@ from nyby.auth.permissions import Action
 from nyby.clients.models import Client, ClientProfessional, ClientStatus
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Unprocessable
-from nyby.geo import Place
+from nyby.geo import Place, locate
 from nyby.members.models import Membership
 from nyby.tasks.services import cancel_open_tasks_of
 from nyby.tenancy.resolution import Actor
@@ -81,9 +81,7 @@ def _apply(actor: Actor, client: Client, data: dict[str, Any]) -> None:
         if field in data and getattr(client, field) != data[field]:
             setattr(client, field, data[field])
     if "latitude" in data:
-        place = Place(data["latitude"], data["longitude"])
-        client.latitude, client.longitude = place.latitude, place.longitude
-        client.area_cell, client.street_cell = place.area_cell, place.street_cell
+        locate(client, Place(data["latitude"], data["longitude"]))
     if "consent_given" in data:
         given = data["consent_given"]
         if given and client.consent_given_at is None:

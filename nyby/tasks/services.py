@@ -11,7 +11,7 @@ from nyby.clients.models import Client, ClientStatus
 from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Forbidden, Unprocessable
-from nyby.geo import Place, area_cells_within, distance_km
+from nyby.geo import Place, area_cells_within, distance_km, locate
 from nyby.jobs.queues import tenant_job
 from nyby.onboarding.qualification import qualification
 from nyby.tasks.access import can_see_everything
@@ -74,9 +74,7 @@ def _place(task: Task, data: dict[str, Any], client: Client | None, role: Volunt
             "Say where the task is: a client, or latitude and longitude.",
             errors={"latitude": ["Required for a task with no client."]},
         )
-    place = Place(latitude, longitude)
-    task.latitude, task.longitude = latitude, longitude
-    task.area_cell, task.street_cell = place.area_cell, place.street_cell
+    locate(task, Place(latitude, longitude))
 
 
 def list_tasks(actor: Actor, status: str | None = None) -> Select[Any]:
@@ -237,14 +235,7 @@ def cancel_open_tasks_of(actor: Actor, client: Client, reason: str) -> int:
         )
     ).all()
     for task in pending:
-        _transition(
-            actor,
-            task,
-            {TaskStatus.OPEN, TaskStatus.ASSIGNED},
-            TaskStatus.CANCELLED,
-            note=reason,
-            closing_reason=reason,
-        )
+        cancel(actor, task, reason)
     return len(pending)
 
 
