@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from nyby.core.api import init_api
     from nyby.core.db import db
     from nyby.core.pipeline import init_pipeline
+    from nyby.integrations.storage import init_storage
     from nyby.jobs.queues import init_queue
     from nyby.web import init_web
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         RedisFailureCounter(redis_client) if redis_client else MemoryFailureCounter()
     )
     init_queue(app, redis_client)
+    init_storage(app, settings)
     init_pipeline(app)
     api = init_api(app)
     _register_blueprints(api)
@@ -60,25 +62,32 @@ def _register_blueprints(api: object) -> None:
     from nyby.clients.resources import blp as clients
     from nyby.configuration.resources import blp as configuration
     from nyby.members.resources import blp as members
+    from nyby.notifications.resources import blp as notifications
+    from nyby.onboarding.resources import blp as onboarding
     from nyby.tasks.resources import blp as tasks
 
-    for blueprint in (auth, members, configuration, clients, tasks):
+    for blueprint in (
+        auth,
+        members,
+        configuration,
+        onboarding,
+        clients,
+        tasks,
+        notifications,
+    ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 
 
 def _log_backends(settings: Settings) -> None:
+    from nyby.integrations.storage import describe
+
     database = "SQLite file (embedded default)" if settings.uses_embedded_database else "PostgreSQL"
     log.info("database: %s", database)
     log.info(
         "queue: %s",
         "RQ on Redis" if settings.redis_url else "in-process (embedded default: set REDIS_URL)",
     )
-    log.info(
-        "files: %s",
-        f"S3 bucket {settings.s3_bucket}"
-        if settings.storage_backend == "s3"
-        else f"local folder {settings.storage_dir} (embedded default)",
-    )
+    log.info("files: %s", describe(settings))
     log.info(
         "notifications: %s",
         f"local outbox {settings.outbox_dir} (embedded default)"

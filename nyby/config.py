@@ -54,6 +54,13 @@ class Settings:
     storage_dir: Path
     s3_bucket: str | None
     s3_endpoint_url: str | None
+    # None: boto3's own AWS_DEFAULT_REGION / AWS_REGION / profile.
+    s3_region: str | None
+    # "AES256" (SSE-S3) unless S3_SERVER_SIDE_ENCRYPTION=none, for S3-compatible
+    # services that refuse the header (MinIO without a KMS, for one).
+    s3_server_side_encryption: str | None
+    max_upload_bytes: int
+    download_url_seconds: int
     mail_backend: str
     outbox_dir: Path
     cookie_secure: bool
@@ -92,6 +99,10 @@ class Settings:
             storage_dir=Path(_env("STORAGE_DIR", str(data_dir / "files")) or ""),
             s3_bucket=_env("S3_BUCKET"),
             s3_endpoint_url=_env("S3_ENDPOINT_URL"),
+            s3_region=_env("S3_REGION"),
+            s3_server_side_encryption=_sse(_env("S3_SERVER_SIDE_ENCRYPTION", "AES256")),
+            max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            download_url_seconds=_env_int("DOWNLOAD_URL_SECONDS", 300),
             mail_backend=_env("MAIL_BACKEND", "outbox") or "outbox",
             outbox_dir=Path(_env("OUTBOX_DIR", str(data_dir / "outbox")) or ""),
             cookie_secure=_env_bool("COOKIE_SECURE", False),
@@ -100,6 +111,10 @@ class Settings:
         # Generated only when nothing else gave one, in the data folder actually used.
         values["secret_key"] = values["secret_key"] or _local_secret(data_dir)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _sse(value: str | None) -> str | None:
+    return None if value is None or value.strip().lower() in {"none", "off", "false"} else value
 
 
 def _normalise_db_url(url: str) -> str:

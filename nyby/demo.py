@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,9 +17,10 @@ from nyby.core.db import db, utcnow
 from nyby.core.errors import NotFound
 from nyby.geo import Place
 from nyby.members.models import Membership
-from nyby.members.services import add_member
+from nyby.members.services import add_member, set_teams
 from nyby.onboarding.models import AssignmentStatus, CheckRecord, CheckStatus, RoleAssignment
-from nyby.tasks.models import Task, TaskEvent
+from nyby.tasks.models import DETAIL_FIELDS, Task, TaskEvent, TaskSeries
+from nyby.tasks.series import HORIZON, generate
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
@@ -32,6 +33,7 @@ DEMO_PEOPLE: dict[str, list[tuple[str, str, tuple[Role, ...]]]] = {
         ("admin@demo-borough.example", "Priya Shah", (Role.ADMIN, Role.COORDINATOR)),
         ("coordinator@demo-borough.example", "Tom Evans", (Role.COORDINATOR,)),
         ("nurse@demo-borough.example", "Grace Okafor", (Role.PROFESSIONAL,)),
+        ("socialworker@demo-borough.example", "Ben Adeyemi", (Role.PROFESSIONAL,)),
         ("staff@demo-borough.example", "Dan Murphy", (Role.STAFF,)),
         ("volunteer@demo-borough.example", "Amy Clarke", (Role.VOLUNTEER,)),
         ("sam@demo-borough.example", "Sam Patel", (Role.VOLUNTEER,)),
@@ -105,6 +107,21 @@ DEMO_CLIENTS: dict[str, list[tuple[str, str, float, float, dict[str, object]]]] 
 }
 
 
+# Teams per demo member. Grace, a discharge nurse, may post volunteer drivers; Ben, a
+# social worker, may not (that role is posted by hospital discharge and the community hub).
+DEMO_TEAMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "demo-borough": {
+        "coordinator@demo-borough.example": ("community-hub",),
+        "nurse@demo-borough.example": ("hospital-discharge",),
+        "socialworker@demo-borough.example": ("adult-social-care",),
+    },
+    "demo-kommune": {
+        "koordinator@demo-kommune.example": ("frivilligsentralen",),
+        "sykepleier@demo-kommune.example": ("hjemmetjenesten",),
+    },
+}
+
+
 # Approved roles per demo volunteer, with every check those roles need verified;
 # checks named in the second list expired last month (to show a refusal naming them).
 DEMO_QUALIFICATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -163,6 +180,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 add_member(account, set(roles))
                 db.session.commit()
             logins.append((slug, email, ", ".join(r.value for r in roles)))
+        _add_demo_teams(tenant)
         _add_demo_clients(tenant)
         _add_demo_qualifications(tenant)
         _add_demo_tasks(tenant)
@@ -246,6 +264,35 @@ def _add_demo_tasks(tenant: Tenant) -> None:
             db.session.add(task)
             db.session.flush()
             db.session.add(TaskEvent(task_id=task.id, actor_id=nurse.id, to_status="open"))
+        _add_demo_series(tenant, now)
+        db.session.commit()
+
+
+def _add_demo_series(tenant: Tenant, now: datetime) -> None:
+    """The first task also repeats weekly from next week, so the demo shows a series."""
+    first = db.session.scalars(select(Task).order_by(Task.earliest_start, Task.title)).first()
+    if first is None:
+        return
+    series = TaskSeries(
+        rrule="FREQ=WEEKLY",
+        first_start=(first.earliest_start + timedelta(days=7)).replace(microsecond=0),
+        window_minutes=int((first.due_by - first.earliest_start).total_seconds() // 60),
+        **{field: getattr(first, field) for field in DETAIL_FIELDS},
+    )
+    db.session.add(series)
+    db.session.flush()
+    generate(series, tenant, until=now + HORIZON)
+
+
+def _add_demo_teams(tenant: Tenant) -> None:
+    """Adds the demo's team places; a place someone has been given since is kept."""
+    with tenant_scope(tenant.id):
+        for email, keys in DEMO_TEAMS[tenant.slug].items():
+            member = db.session.scalars(
+                select(Membership).join(Membership.account).where(Account.email == email)
+            ).one()
+            current = [team.key for team in member.teams]
+            set_teams(member, current + [key for key in keys if key not in current])
         db.session.commit()
 
 

@@ -8,14 +8,17 @@ from nyby.configuration.models import (
     CheckType,
     RoleCategory,
     RoleCheckType,
+    RolePostingTeam,
     TaskCategory,
+    Team,
     VolunteerRole,
 )
 from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
-from nyby.members.models import Membership
+from nyby.members.models import Membership, MembershipTeam
+from nyby.notifications.models import Notification
 from nyby.onboarding.models import CheckRecord, RoleAssignment
-from nyby.tasks.models import Task, TaskDecline, TaskEvent
+from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.models import Tenant
 
 metadata = Base.metadata
@@ -32,14 +35,20 @@ __all__ = [
     "ClientProfessional",
     "IdempotencyRecord",
     "Membership",
+    "MembershipTeam",
+    "Notification",
     "RefreshToken",
     "RoleAssignment",
     "RoleCategory",
     "RoleCheckType",
+    "RolePostingTeam",
     "Task",
+    "TaskAttachment",
     "TaskCategory",
     "TaskDecline",
     "TaskEvent",
+    "TaskSeries",
+    "Team",
     "Tenant",
     "VolunteerRole",
     "metadata",

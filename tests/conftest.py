@@ -36,6 +36,9 @@ from nyby.models import metadata
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
+# The care-task fixtures (a borough, a nurse) live with their helpers.
+pytest_plugins = ["tests.tasking"]
+
 PASSWORD = "correct horse battery"
 T = TypeVar("T")
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
@@ -126,8 +129,11 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" not in request.fixturenames:
         return
-    application: Flask = request.getfixturevalue("app")
-    engine: Engine = request.getfixturevalue("owner_engine")
+    wipe(request.getfixturevalue("app"), request.getfixturevalue("owner_engine"))
+
+
+def wipe(application: Flask, engine: Engine) -> None:
+    """Empty every table and the rate limiter: what each test leaves behind is gone."""
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -219,6 +225,44 @@ def all_at_once(calls: list[Callable[[], T]]) -> list[T]:
     for thread in threads:
         thread.join()
     return results
+
+
+@dataclass
+class S3Endpoint:
+    url: str
+    bucket: str
+    region: str = "eu-west-2"
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.url, region_name=self.region)
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Endpoint]:
+    """A real S3-compatible server (moto's) on a free localhost port, with one bucket.
+
+    Fake credentials in the environment, as boto3 reads real ones in production.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = S3Endpoint(url=f"http://{host}:{port}", bucket="nyby-test-files")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.delenv("AWS_SESSION_TOKEN", raising=False)
+        endpoint.client().create_bucket(
+            Bucket=endpoint.bucket,
+            CreateBucketConfiguration={"LocationConstraint": endpoint.region},
+        )
+        try:
+            yield endpoint
+        finally:
+            server.stop()
 
 
 @pytest.fixture

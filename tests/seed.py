@@ -14,15 +14,19 @@ from sqlalchemy import select
 from nyby.auth.permissions import Role
 from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration import services as configuration
-from nyby.configuration.models import CheckType, VolunteerRole
-from nyby.core.db import db, utcnow
+from nyby.configuration.models import CheckType, Team, VolunteerRole
+from nyby.core.db import db, new_id, utcnow
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.geo import Place
+from nyby.integrations.storage import tenant_files
+from nyby.members.models import MembershipTeam
+from nyby.notifications.models import Notification
 from nyby.onboarding.models import CheckRecord, RoleAssignment
-from nyby.tasks.models import Task, TaskDecline, TaskEvent
+from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from tests.conftest import World
+from tests.samples import PNG
 
 
 def configuration_document(tenant: Tenant) -> dict[str, Any]:
@@ -42,6 +46,7 @@ def configuration_document(tenant: Tenant) -> dict[str, Any]:
             },
         ],
         "categories": [{"key": "shopping", "name": "Shopping"}],
+        "teams": [{"key": "hospital-discharge", "name": "Hospital discharge"}],
         "roles": [
             {
                 "key": "shopper",
@@ -59,8 +64,10 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
         world.person(tenant, role)
     someone = world.person(tenant, Role.VOLUNTEER)
     nurse = world.person(tenant, Role.PROFESSIONAL)
+    document = configuration_document(tenant)
+    document["roles"][0]["posted_by_teams"] = ["hospital-discharge"]
     with world.app.app_context():
-        configuration.apply(db.session(), configuration_document(tenant))
+        configuration.apply(db.session(), document)
         db.session.commit()
         with tenant_scope(tenant.id):
             db.session.add(
@@ -77,6 +84,8 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
             assert someone.membership is not None
             role = db.session.scalars(select(VolunteerRole)).one()
             check = db.session.scalars(select(CheckType)).one()
+            team = db.session.scalars(select(Team)).one()
+            db.session.add(MembershipTeam(membership_id=nurse.membership.id, team_id=team.id))
             db.session.add_all(
                 [
                     RoleAssignment(
@@ -90,9 +99,23 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                     ),
                 ]
             )
+            series = TaskSeries(
+                client_id=client.id,
+                role_id=role.id,
+                posted_by=nurse.membership.id,
+                rrule="FREQ=WEEKLY",
+                first_start=utcnow(),
+                window_minutes=48 * 60,
+                title="Weekly shop",
+                estimated_minutes=60,
+                **place.columns(),
+            )
+            db.session.add(series)
+            db.session.flush()
             task = Task(
                 client_id=client.id,
                 role_id=role.id,
+                series_id=series.id,
                 posted_by=nurse.membership.id,
                 title="Weekly shop",
                 estimated_minutes=60,
@@ -106,6 +129,24 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                 [
                     TaskEvent(task_id=task.id, actor_id=nurse.membership.id, to_status="open"),
                     TaskDecline(task_id=task.id, membership_id=someone.membership.id),
+                    Notification(
+                        recipient_id=nurse.membership.id, kind="task_taken", task_id=task.id
+                    ),
                 ]
+            )
+            files = tenant_files()
+            attachment_id = new_id()
+            key = files.key("tasks", task.id, "attachments", attachment_id)
+            files.put(key, PNG, "image/png")
+            db.session.add(
+                TaskAttachment(
+                    id=attachment_id,
+                    task_id=task.id,
+                    uploaded_by=nurse.membership.id,
+                    file_name="shopping-list.png",
+                    content_type="image/png",
+                    size_bytes=len(PNG),
+                    storage_key=key,
+                )
             )
             db.session.commit()

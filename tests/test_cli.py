@@ -88,6 +88,7 @@ def test_console_script_upgrades_a_fresh_database(tmp_path: Path) -> None:
     assert (tmp_path / "nyby.sqlite3").exists()
     assert "database: SQLite file (embedded default)" in result.stderr
     assert "queue: in-process" in result.stderr
+    assert f"files: local folder {tmp_path / 'files'} (embedded default" in result.stderr
 
 
 def test_healthz_reports_the_backends(client) -> None:  # type: ignore[no-untyped-def]

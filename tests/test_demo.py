@@ -41,3 +41,29 @@ def test_demo_volunteers_show_both_sides_of_the_qualification_rule(app: Flask) -
             assert sam.missing_checks == ("dbs-basic",) and not sam.reasons
             again = db.session.scalar(select(func.count()).select_from(CheckRecord))
             assert first == again == 5, "Amy's three roles need 3 checks, Sam's two need 2"
+
+
+def test_demo_teams_decide_who_posts_the_restricted_roles(app: Flask) -> None:
+    from nyby.configuration.posting import may_post
+    from nyby.demo import DEMO_TASKS
+
+    with app.app_context():
+        load_demo()
+        load_demo()  # the team places are not added twice
+        tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
+        with tenant_scope(tenants["demo-borough"].id):
+            grace = _member("nurse@demo-borough.example")
+            ben = _member("socialworker@demo-borough.example")
+            assert [team.key for team in grace.teams] == ["hospital-discharge"]
+            assert may_post(grace, _role("patient-transport"))
+            assert not may_post(ben, _role("patient-transport"))
+            assert may_post(
+                _member("coordinator@demo-borough.example"), _role("home-from-hospital")
+            )
+            for _, role_key, *_ in DEMO_TASKS["demo-borough"]:
+                assert may_post(grace, _role(role_key)) and may_post(ben, _role(role_key))
+        with tenant_scope(tenants["demo-kommune"].id):
+            sofie = _member("sykepleier@demo-kommune.example")
+            assert may_post(sofie, _role("frivillig-sjafor"))
+            for _, role_key, *_ in DEMO_TASKS["demo-kommune"]:
+                assert may_post(sofie, _role(role_key))

@@ -50,3 +50,18 @@ def test_role_list_loads_checks_and_categories_in_bulk(
     small = _queries_for(client, count_queries, url + "2", admin.headers)
     large = _queries_for(client, count_queries, url + "10", admin.headers)
     assert small == large <= 8, (small, large)
+
+
+def test_open_tasks_near_me_cost_the_same_for_a_page_of_two_or_twelve(
+    app: Any, client: FlaskClient, world: World, count_queries: Any, borough: Any, nurse: Any
+) -> None:
+    from tests.tasking import TASKS, task_body, volunteer
+
+    body = task_body(client, nurse)
+    for n in range(12):
+        client.post(TASKS, json={**body, "title": f"Task {n}"}, headers=nurse.headers)
+    amy = volunteer(app, world, borough)
+    url = f"{TASKS}/open?latitude=51.5014&longitude=-0.1419&page_size="
+    small = _queries_for(client, count_queries, url + "2", amy.headers)
+    large = _queries_for(client, count_queries, url + "12", amy.headers)
+    assert small == large, (small, large)

@@ -24,6 +24,7 @@ class Action(StrEnum):
     POST_TASKS = "post_tasks"
     VIEW_ALL_TASKS = "view_all_tasks"
     TAKE_TASKS = "take_tasks"
+    VERIFY_VOLUNTEERS = "verify_volunteers"
 
 
 ALL_ROLES = frozenset(Role)
@@ -44,6 +45,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_ALL_TASKS: CARE_TEAM,
     # Whether they may take a given task is then decided by onboarding.qualification.
     Action.TAKE_TASKS: frozenset({Role.VOLUNTEER, Role.STAFF}),
+    # Approving people into roles and recording their checks.
+    Action.VERIFY_VOLUNTEERS: frozenset({Role.ADMIN, Role.COORDINATOR}),
 }
 
 

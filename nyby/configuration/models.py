@@ -1,4 +1,4 @@
-"""What a tenant configures: the checks it asks for, task categories and volunteer roles.
+"""What a tenant configures: checks, task categories, teams and volunteer roles.
 
 Rows are keyed by a slug (``key``) that is unique per tenant, because the tenant file
 refers to them by key and ``apply`` upserts by key; the UUID is the public id.
@@ -71,6 +71,24 @@ class TaskCategory(TenantScoped, Timestamped, Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
+class Team(TenantScoped, Timestamped, Base):
+    """A team of the tenant's staff (adult social care, hospital discharge...).
+
+    Members belong to teams, and a role may be posted only by some teams. A team
+    dropped from the tenant file is deleted with its member links: nothing else
+    refers to a team, so there is no history to keep.
+    """
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+
 class VolunteerRole(TenantScoped, Timestamped, Base):
     """A role people sign up for, with the checks it needs and the tasks it takes."""
 
@@ -120,6 +138,20 @@ class VolunteerRole(TenantScoped, Timestamped, Base):
         order_by=lambda: (TaskCategory.position, TaskCategory.key),
         viewonly=True,
     )
+    # Empty: anyone who may post tasks may post in this role (see configuration.posting).
+    posted_by_teams: Mapped[list[Team]] = relationship(
+        secondary="role_posting_teams",
+        primaryjoin=lambda: and_(
+            VolunteerRole.tenant_id == RolePostingTeam.tenant_id,
+            VolunteerRole.id == RolePostingTeam.role_id,
+        ),
+        secondaryjoin=lambda: and_(
+            Team.tenant_id == RolePostingTeam.tenant_id,
+            Team.id == RolePostingTeam.team_id,
+        ),
+        order_by=lambda: (Team.position, Team.key),
+        viewonly=True,
+    )
 
     __mapper_args__ = {"version_id_col": version_id}
 
@@ -152,3 +184,18 @@ class RoleCategory(TenantScoped, Base):
 
     role_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     category_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class RolePostingTeam(TenantScoped, Base):
+    """A team whose members may post tasks in a role."""
+
+    __tablename__ = "role_posting_teams"
+    __table_args__ = (
+        # NO ACTION on the team: apply refuses to drop a team a deactivated role names.
+        tenant_fk(["role_id"], "volunteer_roles", ondelete="CASCADE"),
+        tenant_fk(["team_id"], "teams"),
+        Index("ix_role_posting_teams_team", "tenant_id", "team_id"),
+    )
+
+    role_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -17,6 +17,7 @@ from nyby.configuration.schemas import (
     RoleCreateSchema,
     RoleSchema,
     RoleUpdateSchema,
+    TeamSchema,
     TenantFileSchema,
 )
 from nyby.core.api import Blueprint
@@ -27,7 +28,7 @@ blp = Blueprint(
     "configuration",
     __name__,
     url_prefix="/api/v1/tenants/<tenant>",
-    description="The tenant's configuration: volunteer roles, check types, categories.",
+    description="The tenant's configuration: volunteer roles, check types, categories, teams.",
 )
 
 
@@ -131,3 +132,12 @@ class CategoryList(MethodView):
     def get(self) -> Any:
         """Task categories."""
         return services.list_categories(get_configuration(current_actor()))
+
+
+@blp.route("/teams")
+class TeamList(MethodView):
+    @blp.response(200, TeamSchema(many=True))
+    @blp.paginate()
+    def get(self) -> Any:
+        """The tenant's teams. A role may be posted only by some of them (`posted_by_teams`)."""
+        return services.list_teams(get_configuration(current_actor()))

@@ -126,8 +126,16 @@ class CategoryFileSchema(StrictSchema):
     description = _description(load_default="")
 
 
+class TeamFileSchema(StrictSchema):
+    """A team of the tenant's staff; members are put in teams through the members API."""
+
+    key = Key(required=True)
+    name = _name(required=True)
+    description = _description(load_default="")
+
+
 class RoleFileSchema(StrictSchema):
-    """A volunteer role in the tenant file; checks and categories are keys from the file."""
+    """A volunteer role in the tenant file; checks, categories and teams are keys from the file."""
 
     key = Key(required=True)
     name = _name(required=True)
@@ -143,6 +151,15 @@ class RoleFileSchema(StrictSchema):
     )
     checks = ma.fields.List(Key(), load_default=list, validate=_unique)
     categories = ma.fields.List(Key(), load_default=list, validate=_unique)
+    posted_by_teams = ma.fields.List(
+        Key(),
+        load_default=list,
+        validate=_unique,
+        metadata={
+            "description": "Only members of these teams (and coordinators and admins) may post "
+            "tasks in this role. Empty: anyone who may post tasks."
+        },
+    )
 
 
 class ReservedEntries(ma.fields.Field[list[dict[str, Any]]]):
@@ -236,6 +253,7 @@ class TenantFileSchema(StrictSchema):
     )
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeFileSchema), load_default=list)
     categories = ma.fields.List(ma.fields.Nested(CategoryFileSchema), load_default=list)
+    teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
     roles = ma.fields.List(ma.fields.Nested(RoleFileSchema), load_default=list)
     campaigns = ReservedEntries(("key", "name"), load_default=list)
     success_criteria = ReservedEntries(("key", "metric"), load_default=list)
@@ -243,7 +261,7 @@ class TenantFileSchema(StrictSchema):
     @ma.validates_schema
     def keys_are_unique_and_known(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, dict[int, Any]] = {}
-        for section in ("check_types", "categories", "roles"):
+        for section in ("check_types", "categories", "teams", "roles"):
             seen: set[str] = set()
             for index, item in enumerate(data[section]):
                 if item["key"] in seen:
@@ -253,11 +271,13 @@ class TenantFileSchema(StrictSchema):
                 seen.add(item["key"])
         checks = {item["key"] for item in data["check_types"]}
         categories = {item["key"] for item in data["categories"]}
+        teams = {item["key"] for item in data["teams"]}
         for index, role in enumerate(data["roles"]):
             problems: dict[str, dict[int, list[str]]] = {}
             for field, known, section in (
                 ("checks", checks, "check_types"),
                 ("categories", categories, "categories"),
+                ("posted_by_teams", teams, "teams"),
             ):
                 for position, key in enumerate(role[field]):
                     if key not in known:
@@ -308,8 +328,15 @@ class CategorySchema(ma.Schema):
     description = ma.fields.String(required=True)
 
 
+class TeamSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+
+
 class RoleSchema(ma.Schema):
-    """A volunteer role as the API shows it; checks and categories by key."""
+    """A volunteer role as the API shows it; checks, categories and teams by key."""
 
     id = ma.fields.UUID(required=True)
     key = ma.fields.String(required=True)
@@ -330,6 +357,16 @@ class RoleSchema(ma.Schema):
         lambda role: [category.key for category in role.categories],
         required=True,
         metadata={"type": "array", "items": {"type": "string"}},
+    )
+    posted_by_teams = ma.fields.Function(
+        lambda role: [team.key for team in role.posted_by_teams],
+        required=True,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Teams whose members may post tasks in this role (coordinators "
+            "and admins always may). Empty: anyone who may post tasks.",
+        },
     )
     created_at = ma.fields.AwareDateTime(required=True)
     updated_at = ma.fields.AwareDateTime(required=True)
@@ -360,6 +397,7 @@ class RoleUpdateSchema(StrictSchema):
     )
     checks = ma.fields.List(Key(), validate=_unique)
     categories = ma.fields.List(Key(), validate=_unique)
+    posted_by_teams = ma.fields.List(Key(), validate=_unique)
     is_active = ma.fields.Boolean()
 
 
@@ -393,6 +431,12 @@ class CategoryDumpSchema(ma.Schema):
     description = ma.fields.String(required=True)
 
 
+class TeamDumpSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+
+
 class RoleDumpSchema(ma.Schema):
     key = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
@@ -404,6 +448,7 @@ class RoleDumpSchema(ma.Schema):
     min_age = ma.fields.Integer(allow_none=True)
     checks = ma.fields.List(ma.fields.String(), required=True)
     categories = ma.fields.List(ma.fields.String(), required=True)
+    posted_by_teams = ma.fields.List(ma.fields.String(), required=True)
 
 
 class ConfigurationSchema(ma.Schema):
@@ -418,6 +463,7 @@ class ConfigurationSchema(ma.Schema):
     dispatch_policy = ma.fields.Nested(DispatchPolicyDumpSchema, required=True)
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeDumpSchema), required=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryDumpSchema), required=True)
+    teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)
     roles = ma.fields.List(ma.fields.Nested(RoleDumpSchema), required=True)
     campaigns = ma.fields.List(ma.fields.Dict(), required=True)
     success_criteria = ma.fields.List(ma.fields.Dict(), required=True)

@@ -22,12 +22,15 @@ from nyby.configuration.models import (
     CheckType,
     RoleCategory,
     RoleCheckType,
+    RolePostingTeam,
     TaskCategory,
+    Team,
     VolunteerRole,
 )
 from nyby.configuration.schemas import TenantFileSchema, error_lines
 from nyby.core.db import utcnow
 from nyby.core.errors import Conflict, Unprocessable
+from nyby.members.models import MembershipTeam
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
@@ -36,6 +39,7 @@ TENANT_DICTS = ("branding", "dispatch_policy")
 RESERVED = (("campaigns", "campaign"), ("success_criteria", "success criterion"))
 CHECK_FIELDS = ("name", "description", "kind", "evidence", "validity_months")
 CATEGORY_FIELDS = ("name", "description")
+TEAM_FIELDS = ("name", "description")
 ROLE_FIELDS = (
     "name",
     "description",
@@ -45,6 +49,8 @@ ROLE_FIELDS = (
     "remote",
     "min_age",
 )
+# A role's read-only relationships to what its link rows point at.
+LINKED = ("check_types", "categories", "posted_by_teams")
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class Change:
     """One line of a plan: ``+`` added, ``~`` changed, ``-`` removed or deactivated."""
 
     op: Literal["+", "~", "-"]
-    subject: str  # tenant, check, category, role, campaign, success criterion
+    subject: str  # tenant, check, category, team, role, campaign, success criterion
     key: str | None = None
     detail: str = ""
 
@@ -133,6 +139,7 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
         categories = session.scalars(
             select(TaskCategory).order_by(TaskCategory.position, TaskCategory.key)
         ).all()
+        teams = session.scalars(select(Team).order_by(Team.position, Team.key)).all()
         roles = session.scalars(
             select(VolunteerRole)
             .where(VolunteerRole.is_active)
@@ -143,6 +150,8 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
     category_keys = {category.id: category.key for category in categories}
     check_order = {check.id: index for index, check in enumerate(checks)}
     category_order = {category.id: index for index, category in enumerate(categories)}
+    team_keys = {team.id: team.key for team in teams}
+    team_order = {team.id: index for index, team in enumerate(teams)}
     reserved = tenant.reserved_config or {}
     return {
         "slug": tenant.slug,
@@ -157,6 +166,10 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
             {"key": category.key, **{field: getattr(category, field) for field in CATEGORY_FIELDS}}
             for category in categories
         ],
+        "teams": [
+            {"key": team.key, **{field: getattr(team, field) for field in TEAM_FIELDS}}
+            for team in teams
+        ],
         "roles": [
             {
                 "key": role.key,
@@ -168,6 +181,9 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
                 "categories": [
                     category_keys[i]
                     for i in sorted(links.categories(role.id), key=category_order.__getitem__)
+                ],
+                "posted_by_teams": [
+                    team_keys[i] for i in sorted(links.teams(role.id), key=team_order.__getitem__)
                 ],
             }
             for role in roles
@@ -186,7 +202,7 @@ def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
-    # A role's checks and categories read best on one line, as people write them.
+    # A role's checks, categories and teams read best on one line, as people write them.
     flow = bool(value) and all(isinstance(item, str) and "\n" not in item for item in value)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
 
@@ -208,7 +224,11 @@ def list_roles(tenant: Tenant, *, include_inactive: bool = False) -> Select[tupl
     statement = (
         select(VolunteerRole)
         .where(VolunteerRole.tenant_id == tenant.id)
-        .options(selectinload(VolunteerRole.check_types), selectinload(VolunteerRole.categories))
+        .options(
+            selectinload(VolunteerRole.check_types),
+            selectinload(VolunteerRole.categories),
+            selectinload(VolunteerRole.posted_by_teams),
+        )
         .order_by(VolunteerRole.position, VolunteerRole.key)
     )
     if not include_inactive:
@@ -232,6 +252,10 @@ def list_categories(tenant: Tenant) -> Select[tuple[TaskCategory]]:
     )
 
 
+def list_teams(tenant: Tenant) -> Select[tuple[Team]]:
+    return select(Team).where(Team.tenant_id == tenant.id).order_by(Team.position, Team.key)
+
+
 def create_role(session: Session, tenant: Tenant, data: Mapping[str, Any]) -> VolunteerRole:
     """Add a role (data from ``RoleCreateSchema``); the key must be new in the tenant."""
     with tenant_scope(tenant.id, session):
@@ -244,6 +268,7 @@ def create_role(session: Session, tenant: Tenant, data: Mapping[str, Any]) -> Vo
             )
         check_ids = _ids_by_key(session, CheckType, "checks", data.get("checks", []))
         category_ids = _ids_by_key(session, TaskCategory, "categories", data.get("categories", []))
+        team_ids = _ids_by_key(session, Team, "posted_by_teams", data.get("posted_by_teams", []))
         last = session.scalar(select(func.max(VolunteerRole.position)))
         role = VolunteerRole(
             key=data["key"],
@@ -254,8 +279,9 @@ def create_role(session: Session, tenant: Tenant, data: Mapping[str, Any]) -> Vo
         session.flush()
         _replace_links(session, RoleCheckType, "check_type_id", role.id, set(), set(check_ids))
         _replace_links(session, RoleCategory, "category_id", role.id, set(), set(category_ids))
+        _replace_links(session, RolePostingTeam, "team_id", role.id, set(), set(team_ids))
         session.flush()
-        session.expire(role, ["check_types", "categories"])
+        session.expire(role, list(LINKED))
     return role
 
 
@@ -265,6 +291,7 @@ def update_role(session: Session, role: VolunteerRole, data: Mapping[str, Any]) 
         # Resolve keys first, so an unknown one changes nothing at all.
         check_ids = _ids_by_key(session, CheckType, "checks", data.get("checks", []))
         category_ids = _ids_by_key(session, TaskCategory, "categories", data.get("categories", []))
+        team_ids = _ids_by_key(session, Team, "posted_by_teams", data.get("posted_by_teams", []))
         changed = False
         for field in (*ROLE_FIELDS, "is_active"):
             if field in data and getattr(role, field) != data[field]:
@@ -290,17 +317,24 @@ def update_role(session: Session, role: VolunteerRole, data: Mapping[str, Any]) 
                 links.categories(role.id),
                 set(category_ids),
             )
+        if "posted_by_teams" in data:
+            links_changed |= _replace_links(
+                session, RolePostingTeam, "team_id", role.id, links.teams(role.id), set(team_ids)
+            )
         if links_changed and not changed:
             # The role's requirements changed: bump its version so a stale If-Match fails.
             role.updated_at = utcnow()
         session.flush()
         if links_changed:
-            session.expire(role, ["check_types", "categories"])
+            session.expire(role, list(LINKED))
     return role
 
 
 def _ids_by_key(
-    session: Session, model: type[CheckType] | type[TaskCategory], field: str, keys: Sequence[str]
+    session: Session,
+    model: type[CheckType] | type[TaskCategory] | type[Team],
+    field: str,
+    keys: Sequence[str],
 ) -> list[uuid.UUID]:
     rows = session.execute(select(model.key, model.id).where(model.key.in_(keys))).tuples()
     found = dict(rows.all())
@@ -312,7 +346,7 @@ def _ids_by_key(
 
 def _replace_links(
     session: Session,
-    link: type[RoleCheckType] | type[RoleCategory],
+    link: type[RoleCheckType] | type[RoleCategory] | type[RolePostingTeam],
     column: str,
     role_id: uuid.UUID,
     current: set[uuid.UUID],
@@ -337,27 +371,36 @@ class _Links:
 
     by_role_checks: dict[uuid.UUID, set[uuid.UUID]]
     by_role_categories: dict[uuid.UUID, set[uuid.UUID]]
+    by_role_teams: dict[uuid.UUID, set[uuid.UUID]]
 
     @classmethod
     def load(cls, session: Session, role_id: uuid.UUID | None = None) -> _Links:
         checks: dict[uuid.UUID, set[uuid.UUID]] = {}
         categories: dict[uuid.UUID, set[uuid.UUID]] = {}
+        teams: dict[uuid.UUID, set[uuid.UUID]] = {}
         check_rows = select(RoleCheckType.role_id, RoleCheckType.check_type_id)
         category_rows = select(RoleCategory.role_id, RoleCategory.category_id)
+        team_rows = select(RolePostingTeam.role_id, RolePostingTeam.team_id)
         if role_id is not None:
             check_rows = check_rows.where(RoleCheckType.role_id == role_id)
             category_rows = category_rows.where(RoleCategory.role_id == role_id)
+            team_rows = team_rows.where(RolePostingTeam.role_id == role_id)
         for role, check in session.execute(check_rows).tuples():
             checks.setdefault(role, set()).add(check)
         for role, category in session.execute(category_rows).tuples():
             categories.setdefault(role, set()).add(category)
-        return cls(checks, categories)
+        for role, team in session.execute(team_rows).tuples():
+            teams.setdefault(role, set()).add(team)
+        return cls(checks, categories, teams)
 
     def checks(self, role_id: uuid.UUID) -> set[uuid.UUID]:
         return self.by_role_checks.get(role_id, set())
 
     def categories(self, role_id: uuid.UUID) -> set[uuid.UUID]:
         return self.by_role_categories.get(role_id, set())
+
+    def teams(self, role_id: uuid.UUID) -> set[uuid.UUID]:
+        return self.by_role_teams.get(role_id, set())
 
 
 def _show(value: Any) -> str:
@@ -466,18 +509,21 @@ class _Sync:
         if is_new and not self.write:
             checks: dict[str, CheckType] = {}
             categories: dict[str, TaskCategory] = {}
+            teams: dict[str, Team] = {}
             roles: dict[str, VolunteerRole] = {}
-            links = _Links({}, {})
+            links = _Links({}, {}, {})
         else:
             checks = {row.key: row for row in session.scalars(select(CheckType))}
             categories = {row.key: row for row in session.scalars(select(TaskCategory))}
+            teams = {row.key: row for row in session.scalars(select(Team))}
             roles = {row.key: row for row in session.scalars(select(VolunteerRole))}
             links = _Links.load(session)
 
         self._upsert("check", CheckType, checks, self.doc["check_types"], CHECK_FIELDS)
         self._upsert("category", TaskCategory, categories, self.doc["categories"], CATEGORY_FIELDS)
+        self._upsert("team", Team, teams, self.doc["teams"], TEAM_FIELDS)
         if self.write:
-            session.flush()  # new check types and categories get their ids
+            session.flush()  # new check types, categories and teams get their ids
         added, touched = self._upsert("role", VolunteerRole, roles, self.doc["roles"], ROLE_FIELDS)
         if self.write:
             session.flush()
@@ -512,6 +558,16 @@ class _Sync:
                 links.by_role_categories,
                 categories,
             )
+            changed |= self._sync_links(
+                item,
+                file_role,
+                is_added,
+                "posted_by_teams",
+                RolePostingTeam,
+                "team_id",
+                links.by_role_teams,
+                teams,
+            )
             if self.write and changed and not is_added and item["key"] not in touched:
                 assert file_role is not None
                 file_role.updated_at = utcnow()  # bumps version_id: the requirements changed
@@ -525,13 +581,14 @@ class _Sync:
         self._remove_unused(
             "category", categories, self.doc["categories"], links.by_role_categories, outside
         )
+        self._remove_unused("team", teams, self.doc["teams"], links.by_role_teams, outside)
         if self.write:
             session.flush()
 
     def _upsert(
         self,
         subject: str,
-        model: type[CheckType] | type[TaskCategory] | type[VolunteerRole],
+        model: type[CheckType] | type[TaskCategory] | type[Team] | type[VolunteerRole],
         rows: dict[str, Any],
         items: list[dict[str, Any]],
         fields: tuple[str, ...],
@@ -573,10 +630,10 @@ class _Sync:
         role: VolunteerRole | None,
         is_added: bool,
         field: str,
-        link: type[RoleCheckType] | type[RoleCategory],
+        link: type[RoleCheckType] | type[RoleCategory] | type[RolePostingTeam],
         column: str,
         current: Mapping[uuid.UUID, set[uuid.UUID]],
-        targets: Mapping[str, CheckType | TaskCategory],
+        targets: Mapping[str, CheckType | TaskCategory | Team],
     ) -> bool:
         """Match one role's links to the file's keys; True when they differ."""
         current_ids = set() if is_added or role is None else current.get(role.id, set())
@@ -602,14 +659,19 @@ class _Sync:
     def _remove_unused(
         self,
         subject: str,
-        rows: Mapping[str, CheckType | TaskCategory],
+        rows: Mapping[str, CheckType | TaskCategory | Team],
         items: Iterable[Mapping[str, Any]],
         used: Mapping[uuid.UUID, set[uuid.UUID]],
         outside: Sequence[VolunteerRole],
     ) -> None:
         """Delete rows the file dropped, unless a role outside the file still links them.
 
-        Those roles are deactivated, but their requirements are part of their record.
+        Those roles are deactivated, but their requirements (and who may post in them)
+        are part of their record: dropping a team from a deactivated role's list would
+        quietly let anyone post in it once it is reactivated.
+
+        A dropped team is deleted with its members' places in it; nothing else refers
+        to a team, and the plan says how many members leave it.
         """
         keep = {item["key"] for item in items}
         for key, row in list(rows.items()):
@@ -618,12 +680,29 @@ class _Sync:
             users = sorted(role.key for role in outside if row.id in used.get(role.id, set()))
             if users:
                 names = ", ".join(users)
+                if subject == "team":
+                    held, short = "still name it in posted_by_teams", "Still named by role(s)"
+                else:
+                    held, short = "still require it", "Still required by role(s)"
                 raise Conflict(
                     f"The file drops {subject} {key!r}, but deactivated role(s) {names} "
-                    f"still require it. Keep it in the file, or first apply the file with "
+                    f"{held}. Keep it in the file, or first apply the file with "
                     f"those roles listed and {key!r} removed from them.",
-                    errors={subject: {key: [f"Still required by role(s) {names}."]}},
+                    errors={subject: {key: [f"{short} {names}."]}},
                 )
-            self._add("-", subject, key)
+            detail = ""
+            if isinstance(row, Team):
+                count = self.session.scalar(
+                    select(func.count())
+                    .select_from(MembershipTeam)
+                    .where(MembershipTeam.team_id == row.id)
+                )
+                if count:
+                    detail = f"({count} member{'s' if count != 1 else ''} taken out of it)"
+                if self.write:
+                    self.session.execute(
+                        delete(MembershipTeam).where(MembershipTeam.team_id == row.id)
+                    )
+            self._add("-", subject, key, detail)
             if self.write:
                 self.session.delete(row)

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,15 @@ class Api(flask_smorest.Api):
             self.DEFAULT_RESPONSE_CONTENT_TYPE = default
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A query whose rows need more than the entity to show (a task with its
+    distance, say): paged in SQL like any ``select()``, each row then rendered."""
+
+    statement: Select[Any]
+    render: Callable[[Any], Any]
+
+
 class PaginationSchema(ma.Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
@@ -195,7 +205,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def paginate(self, pager: Any = None, **kwargs: Any) -> Callable[..., Any]:  # type: ignore[override]
         """Page a ``select()`` the view returns: one COUNT and one LIMIT/OFFSET query.
-        A list (ranked in Python, such as tasks by distance) is paged as it is.
+        ``Rows`` pages the same way and renders each row; a list is paged as it is.
 
         Page numbers are bounded, so ``page=2**63`` is a clear 422, not an
         integer overflow in the database driver.
@@ -212,16 +222,19 @@ class Blueprint(flask_smorest.Blueprint):
                     params.item_count = len(result)
                     rows = result[offset : offset + params.page_size]
                 else:
-                    statement: Select[Any] = result
+                    ranked = result if isinstance(result, Rows) else None
+                    statement: Select[Any] = ranked.statement if ranked else result
                     params.item_count = (
                         db.session.scalar(
                             select(func.count()).select_from(statement.order_by(None).subquery())
                         )
                         or 0
                     )
-                    rows = list(
-                        db.session.scalars(statement.limit(params.page_size).offset(offset))
-                    )
+                    page = statement.limit(params.page_size).offset(offset)
+                    if ranked:
+                        rows = [ranked.render(row) for row in db.session.execute(page)]
+                    else:
+                        rows = list(db.session.scalars(page))
                 rows, headers = self._set_pagination_metadata(params, rows, headers)
                 return rows, status, headers
 

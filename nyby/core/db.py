@@ -6,9 +6,10 @@ that opened the unit of work commits once at its end.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -20,11 +21,14 @@ from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    SessionTransaction,
     mapped_column,
     scoped_session,
 )
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -89,6 +93,17 @@ class Database:
     def engine(self) -> Engine:
         return current_app.extensions["nyby.db.engine"]  # type: ignore[no-any-return]
 
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current transaction has committed (and never if it
+        rolls back): for side effects outside the database, such as deleting a file
+        whose row this transaction deletes."""
+        self.session().info.setdefault(_ON_COMMIT, []).append(callback)
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` if the current transaction ends without committing: to undo a
+        side effect outside the database, such as a file stored for a row that is gone."""
+        self.session().info.setdefault(_ON_ROLLBACK, []).append(callback)
+
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """Commit on success, roll back on any error (CLI commands and jobs)."""
@@ -99,6 +114,36 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+
+
+_ON_COMMIT = "nyby.on_commit"
+_ON_ROLLBACK = "nyby.on_rollback"
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released; the outer transaction may still roll back
+    session.info.pop(_ON_ROLLBACK, None)
+    _run(session.info.pop(_ON_COMMIT, []))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    # The outermost transaction ended; a commit has already taken its callbacks.
+    session.info.pop(_ON_COMMIT, None)
+    _run(session.info.pop(_ON_ROLLBACK, []))
+
+
+def _run(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            # The transaction's outcome stands; a leftover is logged, not raised.
+            log.exception("after-transaction callback failed")
 
 
 def _app_context_key() -> int:

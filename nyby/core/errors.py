@@ -42,6 +42,11 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Content too large"
+
+
 class Unprocessable(DomainError):
     status = 422
     title = "Unprocessable content"
@@ -54,3 +59,10 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    """A service we depend on (file storage, ...) did not answer; trying later may work."""
+
+    status = 503
+    title = "Service unavailable"

@@ -2,7 +2,8 @@
 
 1. authenticate: bearer token (API) or session cookie (web pages);
 2. resolve the tenant from the URL and the caller's membership in it;
-3. refuse text holding NUL characters, then claim the Idempotency-Key of a POST
+3. a route that takes files may receive MAX_UPLOAD_BYTES (others MAX_REQUEST_BYTES);
+   refuse text holding NUL characters, then claim the Idempotency-Key of a POST
    (or replay its first response);
 4. the view: decorators plus one service call; services only flush;
 5. commit when the response is a success, roll back otherwise.
@@ -18,7 +19,7 @@ from nyby.auth.services import authenticate_request
 from nyby.core import idempotency
 from nyby.core.api import error_response
 from nyby.core.db import db
-from nyby.core.errors import Unauthorized, Unprocessable
+from nyby.core.errors import PayloadTooLarge, Unauthorized, Unprocessable
 from nyby.tenancy.context import clear_request_scope
 from nyby.tenancy.resolution import resolve_tenant, take_tenant_slug
 
@@ -27,6 +28,29 @@ def public(view_class: type) -> type:
     """Mark an API MethodView as reachable without a token."""
     view_class.nyby_public = True  # type: ignore[attr-defined]
     return view_class
+
+
+def accepts_files(view_class: type) -> type:
+    """Mark a MethodView whose POST takes a file: its body may be MAX_UPLOAD_BYTES."""
+    view_class.nyby_accepts_files = True  # type: ignore[attr-defined]
+    return view_class
+
+
+# Room for the multipart boundaries and part headers around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _allow_file_uploads() -> None:
+    """Every other route keeps MAX_REQUEST_BYTES. Runs before anything reads the body."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(getattr(view, "view_class", view), "nyby_accepts_files", False):
+        return
+    limit = current_app.extensions["nyby.settings"].max_upload_bytes
+    request.max_content_length = limit + MULTIPART_OVERHEAD
+    if (request.content_length or 0) > request.max_content_length:
+        # Said before a byte of it is read, in words rather than Werkzeug's.
+        megabytes = limit / (1024 * 1024)
+        raise PayloadTooLarge(f"Files may be at most {megabytes:g} MB.")
 
 
 def _require_login_for_api() -> None:
@@ -86,6 +110,7 @@ def init_pipeline(app: Flask) -> None:
     app.before_request(authenticate_request)
     app.before_request(_require_login_for_api)
     app.before_request(resolve_tenant)
+    app.before_request(_allow_file_uploads)
     app.before_request(_refuse_nul_characters)
     app.before_request(idempotency.claim)
     app.after_request(_finish)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from nyby.core import idempotency
 from nyby.core.db import db
 from nyby.jobs.queues import enqueue, tenant_job
+from nyby.tasks.series import generate_series_occurrences
 from nyby.tasks.services import expire_overdue_tasks
 from nyby.tenancy.models import Tenant
 
@@ -44,6 +45,11 @@ def for_each_tenant(job: Callable[..., object]) -> Callable[[], int]:
 SCHEDULE = [
     Periodic("purge-idempotency-keys", timedelta(hours=1), for_each_tenant(purge_idempotency_keys)),
     Periodic("expire-overdue-tasks", timedelta(minutes=5), for_each_tenant(expire_overdue_tasks)),
+    Periodic(
+        "generate-series-occurrences",
+        timedelta(hours=1),
+        for_each_tenant(generate_series_occurrences),
+    ),
 ]
 
 

@@ -11,6 +11,8 @@ from nyby.members import services
 from nyby.members.access import get_member_or_404
 from nyby.members.models import Membership
 from nyby.members.schemas import (
+    HomeAreaSchema,
+    HomeAreaUpdateSchema,
     MemberCreateSchema,
     MemberQuerySchema,
     MemberSchema,
@@ -76,8 +78,25 @@ class MemberDetail(MethodView):
     @blp.arguments(MemberUpdateSchema, required=False)
     @blp.response(200, MemberSchema)
     def patch(self, changes: dict[str, Any], member_id: uuid.UUID) -> Membership:
-        """Change roles or deactivate (admins). Deactivation removes access at once."""
+        """Change roles or teams, or deactivate (admins). Deactivation removes access at once.
+
+        `teams` replaces the member's teams (keys from the tenant's `/teams`).
+        """
         actor = current_actor()
         member = get_member_or_404(actor, member_id, Action.CHANGE_MEMBERS)
         blp.check_etag(member, MemberSchema)
         return services.update_member(actor, member, changes)
+
+
+@blp.route("/home-area")
+class HomeArea(MethodView):
+    @blp.response(200, HomeAreaSchema)
+    def get(self) -> Membership:
+        """Where I start from and how far I will travel, in this tenant."""
+        return current_actor().membership
+
+    @blp.arguments(HomeAreaUpdateSchema)
+    @blp.response(200, HomeAreaSchema)
+    def put(self, area: dict[str, Any]) -> Membership:
+        """Set my home area and travel radius: "open tasks near me" starts from here."""
+        return services.set_home_area(current_actor(), area)

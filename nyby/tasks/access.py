@@ -7,7 +7,7 @@ from sqlalchemy import select
 from nyby.auth.permissions import Action
 from nyby.core.db import db
 from nyby.core.errors import NotFound
-from nyby.tasks.models import Task, TaskDecline, TaskStatus
+from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskStatus
 from nyby.tenancy.resolution import Actor
 
 
@@ -37,3 +37,31 @@ def get_task_or_404(actor: Actor, task_id: uuid.UUID, *, to_take: bool = False) 
         if declined is None:
             return task
     raise NotFound("No such task.")
+
+
+def may_manage_attachments(actor: Actor) -> bool:
+    """The poster and the rest of the care team add and remove a task's files."""
+    return actor.can(Action.POST_TASKS) or actor.can(Action.VIEW_ALL_TASKS)
+
+
+def get_task_files_or_404(actor: Actor, task_id: uuid.UUID) -> Task:
+    """A task whose files the caller may see: the care team's, or one they hold.
+
+    Files are as private as the exact address: a volunteer browsing an open task sees
+    neither, and hears the same 404 as for a task that does not exist.
+    """
+    task = get_task_or_404(actor, task_id)
+    if not can_see_everything(actor, task):
+        raise NotFound("No such task.")
+    return task
+
+
+def get_attachment_or_404(actor: Actor, attachment_id: uuid.UUID) -> TaskAttachment:
+    """An attachment of a task whose files the caller may see; anything else is 404."""
+    attachment = db.session.scalar(select(TaskAttachment).where(TaskAttachment.id == attachment_id))
+    if attachment is None:
+        raise NotFound("No such attachment.")
+    task = db.session.scalar(select(Task).where(Task.id == attachment.task_id))
+    if task is None or not can_see_everything(actor, task):
+        raise NotFound("No such attachment.")
+    return attachment

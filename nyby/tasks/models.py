@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, Text, and_
-from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
+from sqlalchemy import Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.orm import Mapped, declared_attr, foreign, mapped_column, relationship
 
-from nyby.configuration.models import VolunteerRole
+from nyby.configuration.models import TaskCategory, VolunteerRole
 from nyby.core.db import Base, Timestamped, new_id, utcnow
 from nyby.tenancy.models import TenantScoped, tenant_fk
 
@@ -28,26 +28,17 @@ class Urgency(StrEnum):
     URGENT = "urgent"
 
 
-class Task(TenantScoped, Timestamped, Base):
-    __tablename__ = "tasks"
-    __table_args__ = (
-        tenant_fk(["client_id"], "clients"),
-        tenant_fk(["role_id"], "volunteer_roles"),
-        tenant_fk(["posted_by"], "memberships"),
-        tenant_fk(["assignee_id"], "memberships"),
-        Index("ix_tasks_tenant_id_status_area_cell", "tenant_id", "status", "area_cell"),
-        Index("ix_tasks_tenant_id_assignee_id", "tenant_id", "assignee_id"),
-    )
+class TaskDetails:
+    """What a task asks for, for whom and where: posted on a task, or on a series and
+    copied to each of its visits (``DETAIL_FIELDS``)."""
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     client_id: Mapped[uuid.UUID | None]
     role_id: Mapped[uuid.UUID]
+    category_id: Mapped[uuid.UUID | None]
     posted_by: Mapped[uuid.UUID]
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     estimated_minutes: Mapped[int]
-    earliest_start: Mapped[datetime]
-    due_by: Mapped[datetime]
     urgency: Mapped[str] = mapped_column(String(8), default=Urgency.ROUTINE.value)
     what_to_bring: Mapped[str] = mapped_column(Text, default="")
     payment_note: Mapped[str] = mapped_column(Text, default="")
@@ -57,6 +48,53 @@ class Task(TenantScoped, Timestamped, Base):
     longitude: Mapped[float | None]
     area_cell: Mapped[str | None] = mapped_column(String(16))
     street_cell: Mapped[str | None] = mapped_column(String(16))
+
+    @declared_attr
+    def role(cls) -> Mapped[VolunteerRole]:
+        return relationship(
+            VolunteerRole,
+            # Both Task and TaskSeries are tenant-scoped: tenant_id is theirs, not the mixin's.
+            primaryjoin=lambda: and_(
+                cls.tenant_id == foreign(VolunteerRole.tenant_id),  # type: ignore[attr-defined]
+                cls.role_id == foreign(VolunteerRole.id),  # type: ignore[arg-type]
+            ),
+            lazy="joined",
+            innerjoin=True,
+            viewonly=True,
+        )
+
+    @property
+    def role_key(self) -> str:
+        return self.role.key
+
+
+DETAIL_FIELDS = tuple(TaskDetails.__annotations__)
+
+
+class Task(TaskDetails, TenantScoped, Timestamped, Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        tenant_fk(["client_id"], "clients"),
+        tenant_fk(["role_id"], "volunteer_roles"),
+        tenant_fk(["category_id"], "task_categories"),
+        tenant_fk(["series_id"], "task_series"),
+        tenant_fk(["posted_by"], "memberships"),
+        tenant_fk(["assignee_id"], "memberships"),
+        Index("ix_tasks_tenant_id_status_area_cell", "tenant_id", "status", "area_cell"),
+        # "Tasks I hold" and "clients I helped" (continuity) read it on every browse.
+        Index("ix_tasks_tenant_id_assignee_id_status", "tenant_id", "assignee_id", "status"),
+        # One occurrence per start: two generators running at once cannot duplicate a visit.
+        UniqueConstraint("tenant_id", "series_id", "earliest_start"),
+        Index("ix_tasks_tenant_id_client_id", "tenant_id", "client_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    # An occurrence of a repeat series, if it is one.
+    series_id: Mapped[uuid.UUID | None]
+    # Continuity: until then, only the client's previous helpers may take it.
+    reserved_until: Mapped[datetime | None]
+    earliest_start: Mapped[datetime]
+    due_by: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12), default=TaskStatus.OPEN.value)
     assignee_id: Mapped[uuid.UUID | None]
     assigned_at: Mapped[datetime | None]
@@ -67,21 +105,58 @@ class Task(TenantScoped, Timestamped, Base):
     closing_reason: Mapped[str] = mapped_column(Text, default="")
     version_id: Mapped[int] = mapped_column(default=1)
 
-    role: Mapped[VolunteerRole] = relationship(
+    category: Mapped[TaskCategory | None] = relationship(
         primaryjoin=lambda: and_(
-            Task.tenant_id == foreign(VolunteerRole.tenant_id),
-            Task.role_id == foreign(VolunteerRole.id),
+            Task.tenant_id == foreign(TaskCategory.tenant_id),
+            Task.category_id == foreign(TaskCategory.id),
         ),
         lazy="joined",
-        innerjoin=True,
         viewonly=True,
     )
 
     __mapper_args__ = {"version_id_col": version_id}
 
     @property
-    def role_key(self) -> str:
-        return self.role.key
+    def category_key(self) -> str | None:
+        return self.category.key if self.category is not None else None
+
+
+class SeriesStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"  # no more occurrences; open ones were cancelled
+
+
+class TaskSeries(TaskDetails, TenantScoped, Timestamped, Base):
+    """A task that repeats (RFC 5545 RRULE in the tenant's time zone).
+
+    The series holds the template; a scheduled job generates its occurrences as
+    ordinary tasks some days ahead. Whoever takes the series (``holder_id``) is
+    given every occurrence; with no holder, a new occurrence is kept for the
+    client's previous helpers for a while before anyone else may take it.
+    """
+
+    __tablename__ = "task_series"
+    __table_args__ = (
+        tenant_fk(["client_id"], "clients"),
+        tenant_fk(["role_id"], "volunteer_roles"),
+        tenant_fk(["category_id"], "task_categories"),
+        tenant_fk(["posted_by"], "memberships"),
+        tenant_fk(["holder_id"], "memberships"),
+        Index("ix_task_series_tenant_id_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    rrule: Mapped[str] = mapped_column(Text)
+    # The first occurrence's window; later ones keep the same local time and length.
+    first_start: Mapped[datetime]
+    window_minutes: Mapped[int]
+    status: Mapped[str] = mapped_column(String(8), default=SeriesStatus.ACTIVE.value)
+    holder_id: Mapped[uuid.UUID | None]
+    # Occurrences up to here exist as tasks.
+    generated_until: Mapped[datetime | None]
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
 
 
 class TaskEvent(TenantScoped, Base):
@@ -110,8 +185,36 @@ class TaskDecline(TenantScoped, Base):
     __table_args__ = (
         tenant_fk(["task_id"], "tasks", ondelete="CASCADE"),
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
+        # "Not declined by me": read on every browse.
+        Index("ix_task_declines_membership", "tenant_id", "membership_id", "task_id"),
     )
 
     task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     membership_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskAttachment(TenantScoped, Base):
+    """A file the care team attached to a task: a photo of the prescription, a letter.
+
+    The bytes live in file storage under ``storage_key`` (always inside the tenant's
+    own ``tenants/<id>/`` prefix); this row says what they are and who added them.
+    """
+
+    __tablename__ = "task_attachments"
+    __table_args__ = (
+        tenant_fk(["task_id"], "tasks", ondelete="CASCADE"),
+        tenant_fk(["uploaded_by"], "memberships"),
+        Index("ix_task_attachments_task", "tenant_id", "task_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    task_id: Mapped[uuid.UUID]
+    uploaded_by: Mapped[uuid.UUID]
+    # As given by the uploader (made safe), with an extension that matches the content.
+    file_name: Mapped[str] = mapped_column(String(200))
+    # Sniffed from the bytes, never taken from the client.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

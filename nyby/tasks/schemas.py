@@ -3,22 +3,50 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 
+from nyby.tasks.browse import Search
 from nyby.tasks.models import TaskStatus, Urgency
 
 STATUSES = [status.value for status in TaskStatus]
 URGENCIES = [urgency.value for urgency in Urgency]
 
 
+class ClientForHolderSchema(ma.Schema):
+    """What the person holding a task needs to know about its client."""
+
+    name = ma.fields.String(required=True)
+    phone = ma.fields.String(allow_none=True)
+    address = ma.fields.String(required=True)
+    hearing_impairment = ma.fields.Boolean(required=True)
+    dementia = ma.fields.Boolean(required=True)
+    interpreter_language = ma.fields.String(allow_none=True)
+    mobility_needs = ma.fields.Boolean(required=True)
+    pets = ma.fields.Boolean(required=True)
+    key_safe = ma.fields.Boolean(required=True)
+    lone_working_risk = ma.fields.Boolean(required=True)
+    risk_assessment = ma.fields.String(required=True)
+
+
 class TaskSchema(ma.Schema):
     """A task; ``address``, ``latitude``, ``longitude`` and ``client_id`` are null for a
-    volunteer who has not taken it (they see the ``area_cell`` only)."""
+    volunteer who has not taken it (they see the ``area_cell`` only). ``client`` is
+    filled for the person holding the task only."""
 
     id = ma.fields.UUID(required=True)
     role = ma.fields.String(
         attribute="role_key", required=True, metadata={"description": "Volunteer role key"}
     )
+    category = ma.fields.String(
+        attribute="category_key", allow_none=True, metadata={"description": "Task category key"}
+    )
+    series_id = ma.fields.UUID(allow_none=True, metadata={"description": "Its repeat series"})
+    reserved_until = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Until then only the client's previous helpers may take it"},
+    )
     client_id = ma.fields.UUID(allow_none=True)
+    client = ma.fields.Nested(ClientForHolderSchema, allow_none=True)
     title = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
     estimated_minutes = ma.fields.Integer(required=True)
@@ -46,8 +74,17 @@ class TaskSchema(ma.Schema):
     updated_at = ma.fields.AwareDateTime(required=True)
 
 
+class TaskEventSchema(ma.Schema):
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String(required=True)
+    actor_id = ma.fields.UUID(allow_none=True, metadata={"description": "Null: the system"})
+    note = ma.fields.String(required=True)
+    at = ma.fields.AwareDateTime(required=True)
+
+
 class TaskCreateSchema(ma.Schema):
     role = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=63))
+    category = ma.fields.String(validate=ma.validate.Length(min=1, max=63))
     client_id = ma.fields.UUID(allow_none=True)
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     description = ma.fields.String(validate=ma.validate.Length(max=5000))
@@ -73,12 +110,55 @@ class TaskCreateSchema(ma.Schema):
 
 
 class NearQuerySchema(ma.Schema):
-    latitude = ma.fields.Float(required=True, validate=ma.validate.Range(min=-90, max=90))
-    longitude = ma.fields.Float(required=True, validate=ma.validate.Range(min=-180, max=180))
-    radius_km = ma.fields.Float(load_default=5.0, validate=ma.validate.Range(min=0.1, max=50))
+    """From a point, or (with no point) from the caller's home area and travel radius."""
+
+    latitude = ma.fields.Float(validate=ma.validate.Range(min=-90, max=90))
+    longitude = ma.fields.Float(validate=ma.validate.Range(min=-180, max=180))
+    radius_km = ma.fields.Float(
+        validate=ma.validate.Range(min=0.1, max=50),
+        metadata={"description": "Default: your travel radius from home, else 5 km"},
+    )
     role = ma.fields.String(validate=ma.validate.Length(min=1, max=63))
+    category = ma.fields.String(validate=ma.validate.Length(min=1, max=63))
+    window_start = ma.fields.AwareDateTime(
+        metadata={"description": "Only tasks I could still do after this time"}
+    )
+    window_end = ma.fields.AwareDateTime(
+        metadata={"description": "Only tasks that can start before this time"}
+    )
     sort = ma.fields.String(
         load_default="distance", validate=ma.validate.OneOf(["distance", "due"])
+    )
+
+    @ma.validates_schema
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("latitude" in data) != ("longitude" in data):
+            raise ma.ValidationError("Give latitude and longitude together.", "latitude")
+        start, end = data.get("window_start"), data.get("window_end")
+        if start is not None and end is not None and end <= start:
+            raise ma.ValidationError("Must be after window_start.", "window_end")
+
+    @ma.post_load
+    def _search(self, data: dict[str, Any], **kwargs: Any) -> Search:
+        return Search(**data)
+
+
+class StreetGroupSchema(ma.Schema):
+    street_cell = ma.fields.String(
+        required=True, metadata={"description": "H3 cell, about 200 m across"}
+    )
+    distance_km = ma.fields.Float(required=True, metadata={"description": "Its nearest task"})
+    task_count = ma.fields.Integer(required=True)
+    total_minutes = ma.fields.Integer(required=True)
+    tasks = ma.fields.List(ma.fields.Nested(TaskSchema), required=True)
+
+
+class TakeGroupSchema(ma.Schema):
+    task_ids = ma.fields.List(
+        ma.fields.UUID(),
+        required=True,
+        validate=ma.validate.Length(min=1, max=50),
+        metadata={"description": "The group's tasks as listed: all are taken, or none"},
     )
 
 
@@ -99,3 +179,75 @@ class ReasonSchema(ma.Schema):
 
 class NoteSchema(ma.Schema):
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class SeriesCreateSchema(TaskCreateSchema):
+    """A repeating task: the first visit's window, and how it repeats."""
+
+    rrule = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=500),
+        metadata={
+            "description": "RFC 5545 RRULE in the tenant's time zone, such as "
+            "FREQ=WEEKLY;BYDAY=MO or FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=18",
+            "example": "FREQ=WEEKLY;BYDAY=MO",
+        },
+    )
+
+
+class AttachmentUploadSchema(ma.Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "A JPEG, PNG, HEIC or WebP photo, or a PDF, of at most "
+            "MAX_UPLOAD_BYTES (10 MB unless configured). The type is read from the "
+            "file's content; its name and declared type do not count."
+        },
+    )
+
+
+class SeriesSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    role = ma.fields.String(attribute="role_key", required=True)
+    client_id = ma.fields.UUID(allow_none=True)
+    rrule = ma.fields.String(required=True)
+    first_start = ma.fields.AwareDateTime(required=True)
+    window_minutes = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    estimated_minutes = ma.fields.Integer(required=True)
+    address = ma.fields.String(allow_none=True)
+    latitude = ma.fields.Float(allow_none=True)
+    longitude = ma.fields.Float(allow_none=True)
+    area_cell = ma.fields.String(allow_none=True)
+    status = ma.fields.String(required=True, metadata={"enum": ["active", "ended"]})
+    holder_id = ma.fields.UUID(allow_none=True, metadata={"description": "Who takes every visit"})
+    generated_until = ma.fields.AwareDateTime(allow_none=True)
+    upcoming = ma.fields.List(
+        ma.fields.Nested(TaskSchema),
+        metadata={"description": "The next visits (up to 10)"},
+    )
+    created_at = ma.fields.AwareDateTime(required=True)
+
+
+class TaskAttachmentSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    task_id = ma.fields.UUID(required=True)
+    uploaded_by = ma.fields.UUID(required=True, metadata={"description": "Membership id"})
+    file_name = ma.fields.String(required=True)
+    content_type = ma.fields.String(
+        required=True, metadata={"description": "As read from the file's first bytes"}
+    )
+    size_bytes = ma.fields.Integer(required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+
+
+class TaskAttachmentLinkSchema(TaskAttachmentSchema):
+    download_url = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "Downloads the file without further authentication until "
+            "download_expires_at (a few minutes): do not store or share it."
+        },
+    )
+    download_expires_at = ma.fields.AwareDateTime(required=True)

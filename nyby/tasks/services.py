@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 
 from nyby.auth.permissions import Action
 from nyby.clients.models import Client, ClientStatus
-from nyby.configuration.models import VolunteerRole
+from nyby.configuration.models import TaskCategory, VolunteerRole
+from nyby.configuration.posting import require_may_post
+from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
-from nyby.core.errors import Conflict, Forbidden, Unprocessable
-from nyby.geo import Place, area_cells_within, distance_km, locate
+from nyby.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from nyby.geo import Place, locate
 from nyby.jobs.queues import tenant_job
+from nyby.notifications.services import notify
 from nyby.onboarding.qualification import qualification
 from nyby.tasks.access import can_see_everything
 from nyby.tasks.models import Task, TaskDecline, TaskEvent, TaskStatus
@@ -30,10 +34,46 @@ POSTED_FIELDS = (
 )
 # Hidden from a taker until they hold the task.
 PRIVATE_FIELDS = ("address", "latitude", "longitude", "client_id")
+# What the holder of a task learns about its client: enough to do it well, no more.
+CLIENT_FIELDS_FOR_HOLDER = (
+    "name",
+    "phone",
+    "address",
+    "hearing_impairment",
+    "dementia",
+    "interpreter_language",
+    "mobility_needs",
+    "pets",
+    "key_safe",
+    "lone_working_risk",
+    "risk_assessment",
+)
 
 
 def post_task(actor: Actor, data: dict[str, Any]) -> Task:
     actor.require(Action.POST_TASKS)
+    role, category, client = resolve_posting(actor, data)
+    task = Task(
+        role_id=role.id,
+        category_id=category.id if category else None,
+        posted_by=actor.membership.id,
+        client_id=client.id if client else None,
+    )
+    for field in POSTED_FIELDS:
+        if field in data:
+            setattr(task, field, data[field])
+    place_task(task, data, client, role)
+    db.session.add(task)
+    db.session.flush()
+    record_transition(task, actor, None, TaskStatus.OPEN)
+    return task
+
+
+def resolve_posting(
+    actor: Actor, data: dict[str, Any]
+) -> tuple[VolunteerRole, TaskCategory | None, Client | None]:
+    """The role (one the caller's teams may post), category and client a new task or
+    series names, checked: 422, 403 or 409 naming what is wrong."""
     role = db.session.scalar(
         select(VolunteerRole).where(VolunteerRole.key == data["role"], VolunteerRole.is_active)
     )
@@ -41,6 +81,21 @@ def post_task(actor: Actor, data: dict[str, Any]) -> Task:
         raise Unprocessable(
             "This tenant has no such role.", errors={"role": ["Not an active role here."]}
         )
+    require_may_post(actor.membership, role)
+    category = None
+    if data.get("category") is not None:
+        category = db.session.scalar(
+            select(TaskCategory).where(TaskCategory.key == data["category"])
+        )
+        if category is None:
+            raise Unprocessable(
+                "This tenant has no such category.", errors={"category": ["No such category."]}
+            )
+        if role.categories and category not in role.categories:
+            raise Unprocessable(
+                f"The role {role.key!r} does not take {category.key!r} tasks.",
+                errors={"category": [f"Not one of the categories of {role.key!r}."]},
+            )
     client = None
     if data.get("client_id") is not None:
         client = db.session.scalar(select(Client).where(Client.id == data["client_id"]))
@@ -48,18 +103,10 @@ def post_task(actor: Actor, data: dict[str, Any]) -> Task:
             raise Unprocessable("No such client.", errors={"client_id": ["No such client here."]})
         if client.status != ClientStatus.ACTIVE:
             raise Conflict(f"Support for this client is {client.status}: no new tasks.")
-    task = Task(role_id=role.id, posted_by=actor.membership.id, client_id=data.get("client_id"))
-    for field in POSTED_FIELDS:
-        if field in data:
-            setattr(task, field, data[field])
-    _place(task, data, client, role)
-    db.session.add(task)
-    db.session.flush()
-    _record(task, actor, None, TaskStatus.OPEN)
-    return task
+    return role, category, client
 
 
-def _place(task: Task, data: dict[str, Any], client: Client | None, role: VolunteerRole) -> None:
+def place_task(task: Any, data: dict[str, Any], client: Client | None, role: VolunteerRole) -> None:
     """Where the task happens: given, else the client's home; remote roles need none."""
     if "latitude" in data:
         latitude, longitude = data["latitude"], data["longitude"]
@@ -77,7 +124,7 @@ def _place(task: Task, data: dict[str, Any], client: Client | None, role: Volunt
     locate(task, Place(latitude, longitude))
 
 
-def list_tasks(actor: Actor, status: str | None = None) -> Select[Any]:
+def list_tasks(actor: Actor, status: str | None = None) -> Rows:
     """The care team sees every task; takers see the ones they hold."""
     statement = select(Task).order_by(Task.due_by, Task.id)
     if not actor.can(Action.VIEW_ALL_TASKS):
@@ -85,71 +132,33 @@ def list_tasks(actor: Actor, status: str | None = None) -> Select[Any]:
         statement = statement.where(Task.assignee_id == actor.membership.id)
     if status is not None:
         statement = statement.where(Task.status == status)
-    return statement
-
-
-def open_tasks_near(
-    actor: Actor,
-    latitude: float,
-    longitude: float,
-    radius_km: float,
-    role: str | None = None,
-    sort: str = "distance",
-) -> list[dict[str, Any]]:
-    """Open tasks the caller may take, within ``radius_km`` of a point (pull model).
-
-    H3 area cells narrow the candidates in SQL; the exact distance then decides.
-    Remote roles (phone or video) have no distance and are always included.
-    """
-    actor.require(Action.TAKE_TASKS)
-    now = utcnow()
-    roles = db.session.scalars(select(VolunteerRole).where(VolunteerRole.is_active)).all()
-    takeable = {
-        r.id: r
-        for r in roles
-        if (role is None or r.key == role) and qualification(actor.membership, r, now).qualified
-    }
-    if not takeable:
-        return []
-    here = Place(latitude, longitude)
-    cells = area_cells_within(here, radius_km)
-    declined = select(TaskDecline.task_id).where(TaskDecline.membership_id == actor.membership.id)
-    candidates = db.session.scalars(
-        select(Task).where(
-            Task.status == TaskStatus.OPEN.value,
-            Task.role_id.in_(takeable),
-            Task.due_by > now,
-            Task.id.not_in(declined),
-            Task.area_cell.in_(cells) | Task.area_cell.is_(None),
-        )
-    ).all()
-    found = []
-    for task in candidates:
-        distance = None
-        if task.latitude is not None and task.longitude is not None:
-            distance = distance_km(here, Place(task.latitude, task.longitude))
-            if distance > radius_km:
-                continue
-        elif not takeable[task.role_id].remote:
-            continue
-        view = present(actor, task)
-        view["distance_km"] = round(distance, 2) if distance is not None else None
-        found.append(view)
-    if sort == "due":
-        found.sort(key=lambda v: (v["due_by"], v["id"]))
-    else:
-        found.sort(key=lambda v: (v["distance_km"] is None, v["distance_km"] or 0, v["due_by"]))
-    return found
+    return Rows(statement, lambda row: present(actor, row[0]))
 
 
 def present(actor: Actor, task: Task) -> dict[str, Any]:
-    """The task as this caller may see it: the exact place only once they hold it."""
+    """The task as this caller may see it: the exact place, and the client's details
+    a helper needs, only once they hold it."""
     view = {column.key: getattr(task, column.key) for column in Task.__table__.columns}
     view["role_key"] = task.role_key
+    view["category_key"] = task.category_key
+    view["client"] = None
     if not can_see_everything(actor, task):
         for field in PRIVATE_FIELDS:
             view[field] = None
+    elif task.client_id is not None and task.assignee_id == actor.membership.id:
+        client = db.session.scalar(select(Client).where(Client.id == task.client_id))
+        if client is not None:
+            view["client"] = {field: getattr(client, field) for field in CLIENT_FIELDS_FOR_HOLDER}
     return view
+
+
+def history(actor: Actor, task: Task) -> Select[Any]:
+    """Who moved the task on, and when: for the care team and the task's holder."""
+    if not can_see_everything(actor, task):
+        raise NotFound("No such task.")
+    return (
+        select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.at, TaskEvent.id)
+    )
 
 
 def accept(actor: Actor, task: Task) -> Task:
@@ -157,6 +166,13 @@ def accept(actor: Actor, task: Task) -> Task:
     actor.require(Action.TAKE_TASKS)
     now = utcnow()
     qualification(actor.membership, task.role, now).require()
+    if task.reserved_until is not None and task.reserved_until > now:
+        helped = db.session.scalar(helped_clients(actor).where(Task.client_id == task.client_id))
+        if helped is None:
+            raise Conflict(
+                "This task is kept for the client's previous helpers until "
+                f"{task.reserved_until:%Y-%m-%d %H:%M} UTC."
+            )
     _transition(
         actor,
         task,
@@ -166,12 +182,58 @@ def accept(actor: Actor, task: Task) -> Task:
         assignee_id=actor.membership.id,
         assigned_at=now,
     )
+    tell_poster(actor, task, "task_taken")
     return task
+
+
+def helped_clients(actor: Actor) -> Select[Any]:
+    """The clients this person has completed a task for (continuity)."""
+    return select(Task.client_id).where(
+        Task.assignee_id == actor.membership.id,
+        Task.status == TaskStatus.COMPLETED.value,
+        Task.client_id.is_not(None),
+    )
+
+
+def assign_open(
+    tasks: list[Task],
+    membership_id: uuid.UUID,
+    actor: Actor | None,
+    note: str,
+    *conditions: ColumnElement[bool],
+    **values: Any,
+) -> bool:
+    """Give these open tasks to one member in one conditional UPDATE (a street group,
+    a series' visits): True only if every one of them was still open (and met the
+    ``conditions``); the caller decides whether anything less is a conflict."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Task)
+        .where(
+            Task.id.in_([t.id for t in tasks]), Task.status == TaskStatus.OPEN.value, *conditions
+        )
+        .values(
+            status=TaskStatus.ASSIGNED.value,
+            assignee_id=membership_id,
+            assigned_at=now,
+            version_id=Task.version_id + 1,
+            updated_at=now,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != len(tasks):
+        return False
+    for task in tasks:
+        db.session.refresh(task)
+        record_transition(task, actor, TaskStatus.OPEN.value, TaskStatus.ASSIGNED, note)
+    return True
 
 
 def start(actor: Actor, task: Task) -> Task:
     _require_holder(actor, task)
     _transition(actor, task, {TaskStatus.ASSIGNED}, TaskStatus.IN_PROGRESS, started_at=utcnow())
+    tell_poster(actor, task, "task_started")
     return task
 
 
@@ -186,6 +248,7 @@ def complete(actor: Actor, task: Task, minutes_spent: int, outcome_note: str) ->
         minutes_spent=minutes_spent,
         outcome_note=outcome_note,
     )
+    tell_poster(actor, task, "task_completed")
     return task
 
 
@@ -201,6 +264,7 @@ def release(actor: Actor, task: Task, note: str) -> Task:
         assignee_id=None,
         assigned_at=None,
     )
+    tell_poster(actor, task, "task_released", note=note)
     return task
 
 
@@ -215,11 +279,29 @@ def decline(actor: Actor, task: Task) -> None:
 
 def cancel(actor: Actor, task: Task, reason: str) -> Task:
     actor.require(Action.POST_TASKS)
+    holder = task.assignee_id
     _transition(
         actor,
         task,
         {TaskStatus.OPEN, TaskStatus.ASSIGNED},
         TaskStatus.CANCELLED,
+        note=reason,
+        closing_reason=reason,
+    )
+    if holder is not None and holder != actor.membership.id:
+        notify(holder, "task_cancelled", task.id, title=task.title, note=reason)
+    return task
+
+
+def close_unmet(actor: Actor, task: Task, reason: str) -> Task:
+    """Nobody could do it: a coordinator or the poster closes an open or expired task
+    as unmet, which reporting counts apart from cancelled ones."""
+    actor.require(Action.POST_TASKS)
+    _transition(
+        actor,
+        task,
+        {TaskStatus.OPEN, TaskStatus.EXPIRED},
+        TaskStatus.UNMET,
         note=reason,
         closing_reason=reason,
     )
@@ -247,14 +329,20 @@ def expire_overdue_tasks() -> int:
         select(Task).where(Task.status == TaskStatus.OPEN.value, Task.due_by <= now)
     ).all()
     for task in overdue:
-        before = task.status
         task.status = TaskStatus.EXPIRED.value
         task.closing_reason = "Nobody took it before it was due."
-        db.session.add(
-            TaskEvent(task_id=task.id, actor_id=None, from_status=before, to_status="expired")
-        )
-    db.session.flush()
+        record_transition(task, None, TaskStatus.OPEN.value, TaskStatus.EXPIRED)
     return len(overdue)
+
+
+def tell_poster(actor: Actor, task: Task, kind: str, **params: Any) -> None:
+    """The poster sees each change of their task as it happens (in-app inbox)."""
+    if task.posted_by != actor.membership.id:
+        notify(task.posted_by, kind, task.id, person=actor_name(actor), title=task.title, **params)
+
+
+def actor_name(actor: Actor) -> str:
+    return actor.membership.account.name
 
 
 def _require_holder(actor: Actor, task: Task) -> None:
@@ -283,14 +371,17 @@ def _transition(
         db.session.refresh(task)
         raise Conflict(conflict or f"A task that is {task.status} cannot become {to.value}.")
     db.session.refresh(task)
-    _record(task, actor, before, to, note)
+    record_transition(task, actor, before, to, note)
 
 
-def _record(task: Task, actor: Actor, before: str | None, to: TaskStatus, note: str = "") -> None:
+def record_transition(
+    task: Task, actor: Actor | None, before: str | None, to: TaskStatus, note: str = ""
+) -> None:
+    """Every change of status, with who made it (None: the platform itself) and when."""
     db.session.add(
         TaskEvent(
             task_id=task.id,
-            actor_id=actor.membership.id,
+            actor_id=actor.membership.id if actor is not None else None,
             from_status=before,
             to_status=to.value,
             note=note,

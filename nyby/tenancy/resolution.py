@@ -81,8 +81,8 @@ def current_actor() -> Actor:
     return g.actor  # type: ignore[no-any-return]
 
 
-def allowed_to(action: Action) -> Callable[[View], View]:
-    """Authorise a write before its body is read.
+def allowed_to(action: Action, *or_actions: Action) -> Callable[[View], View]:
+    """Authorise a write before its body is read (any one of the actions will do).
 
     Someone whose role may never do this gets 403 at once, not the endpoint's
     validation rules; access helpers still decide per object afterwards.
@@ -91,7 +91,8 @@ def allowed_to(action: Action) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            current_actor().require(action)
+            if not any(current_actor().can(each) for each in (action, *or_actions)):
+                raise Forbidden("Your role does not allow this.")
             return view(*args, **kwargs)
 
         return checked  # type: ignore[return-value]

@@ -84,6 +84,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--seed", default="20261123", help="fixed, so CI runs are repeatable")
+    parser.add_argument("--role", action="append", choices=ROLES, help="only these roles")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="nyby-fuzz-"))
@@ -122,8 +123,8 @@ def main() -> int:
             role: _post_json(base + "/api/v1/auth/token", {"email": email, "password": PASSWORD})
             for role, email in ROLES.items()
         }
-        for role, email in ROLES.items():
-            token = tokens[role]
+        for role in args.role or ROLES:
+            email, token = ROLES[role], tokens[role]
             print(f"\n=== schemathesis as {role} ({email}) ===", flush=True)
             result = subprocess.run(
                 [

@@ -1,0 +1,1 @@
+"""Telling people what happened: the in-app inbox (push channels come with dispatch)."""

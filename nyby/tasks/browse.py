@@ -1,0 +1,205 @@
+"""Browsing open tasks near me (the pull model) and taking a street's tasks together.
+
+"Near" is decided in SQL in two steps: the H3 area cells around the point narrow the
+candidates through an index, then an equirectangular distance (plain arithmetic, so
+SQLite and PostgreSQL compute it alike; within 0.1 % of the great-circle distance at
+these ranges) decides and sorts. Only the page asked for leaves the database.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select
+
+from nyby.auth.permissions import Action
+from nyby.configuration.models import TaskCategory, VolunteerRole
+from nyby.core.api import Rows
+from nyby.core.db import db, utcnow
+from nyby.core.errors import Conflict, Unprocessable
+from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
+from nyby.onboarding.qualification import qualification
+from nyby.tasks.models import Task, TaskDecline, TaskStatus
+from nyby.tasks.services import assign_open, helped_clients, present
+from nyby.tenancy.resolution import Actor
+
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+DEFAULT_RADIUS_KM = 5.0
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a volunteer is looking for; every field but the origin is optional."""
+
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float | None = None
+    role: str | None = None
+    category: str | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    sort: str = "distance"
+
+
+def open_tasks_near(actor: Actor, search: Search, *, prefilter: bool = True) -> Rows:
+    """Open tasks the caller may take near a point, or near their home area.
+
+    ``prefilter=False`` drops the H3 cell condition: the same answer, found by
+    measuring every open task; the benchmark uses it as its baseline.
+    """
+    statement, distance, here = _open_tasks(actor, search, prefilter)
+    if search.sort == "due":
+        statement = statement.order_by(Task.due_by, Task.id)
+    else:
+        statement = statement.order_by(distance.is_(None), distance, Task.due_by, Task.id)
+
+    def render(row: Any) -> dict[str, Any]:
+        task: Task = row[0]
+        view = present(actor, task)
+        remote = row[1] is None or task.latitude is None or task.longitude is None
+        view["distance_km"] = (
+            None if remote else round(distance_km(here, Place(task.latitude, task.longitude)), 2)  # type: ignore[arg-type]
+        )
+        return view
+
+    return Rows(statement, render)
+
+
+def street_groups(actor: Actor, search: Search) -> list[dict[str, Any]]:
+    """Open tasks I may take near me, grouped by street cell (about 200 m across):
+    a street champion can take a whole group at once. Groups of two or more only,
+    nearest first."""
+    statement, distance, here = _open_tasks(actor, search, prefilter=True)
+    rows = db.session.execute(
+        statement.where(Task.street_cell.is_not(None)).order_by(distance, Task.due_by, Task.id)
+    ).all()
+    groups: dict[str, list[Task]] = {}
+    for task, _ in rows:
+        groups.setdefault(task.street_cell, []).append(task)
+    found = []
+    for cell, tasks in groups.items():
+        if len(tasks) < 2:
+            continue
+        nearest = min(distance_km(here, Place(t.latitude, t.longitude)) for t in tasks)  # type: ignore[arg-type]
+        found.append(
+            {
+                "street_cell": cell,
+                "distance_km": round(nearest, 2),
+                "task_count": len(tasks),
+                "total_minutes": sum(t.estimated_minutes for t in tasks),
+                "tasks": [present(actor, t) for t in tasks],
+            }
+        )
+    return found
+
+
+def take_street_group(actor: Actor, task_ids: list[uuid.UUID]) -> list[Task]:
+    """Take these open tasks of one street cell together: all of them, or none.
+
+    One conditional UPDATE claims every task that is still open; if any of them was
+    taken, cancelled or declined meanwhile, the whole request is refused (409) and
+    rolled back, so the champion never ends up with half a street.
+    """
+    actor.require(Action.TAKE_TASKS)
+    wanted = set(task_ids)
+    tasks = db.session.scalars(select(Task).where(Task.id.in_(wanted))).all()
+    if len(tasks) != len(wanted) or len({task.street_cell for task in tasks}) != 1:
+        raise Unprocessable(
+            "Give the tasks of one street group.",
+            errors={"task_ids": ["Not all of these are tasks in the same street group."]},
+        )
+    now = utcnow()
+    for role in {task.role for task in tasks}:
+        qualification(actor.membership, role, now).require()
+    declined = select(TaskDecline.task_id).where(TaskDecline.membership_id == actor.membership.id)
+    taken = assign_open(
+        list(tasks),
+        actor.membership.id,
+        actor,
+        "street group",
+        Task.id.not_in(declined),
+        _not_reserved_from(actor, now),
+    )
+    if not taken:
+        raise Conflict("Some of these tasks were taken or closed meanwhile: nothing was taken.")
+    return sorted(tasks, key=lambda t: (t.due_by, t.id))
+
+
+def _origin(actor: Actor, search: Search) -> Place:
+    if search.latitude is not None and search.longitude is not None:
+        return Place(search.latitude, search.longitude)
+    member = actor.membership
+    if member.home_latitude is None or member.home_longitude is None:
+        raise Unprocessable(
+            "Give latitude and longitude, or set your home area first.",
+            errors={"latitude": ["Required when you have no home area."]},
+        )
+    return Place(member.home_latitude, member.home_longitude)
+
+
+def _radius(actor: Actor, search: Search) -> float:
+    if search.radius_km is not None:
+        return search.radius_km
+    if search.latitude is None and actor.membership.travel_radius_km is not None:
+        return actor.membership.travel_radius_km
+    return DEFAULT_RADIUS_KM
+
+
+def _open_tasks(
+    actor: Actor, search: Search, prefilter: bool
+) -> tuple[Select[Any], ColumnElement[Any], Place]:
+    """The open tasks this caller may take within reach, with their squared distance
+    in km² (NULL for remote roles, which have no travel), and where it is measured from."""
+    actor.require(Action.TAKE_TASKS)
+    now = utcnow()
+    here, radius = _origin(actor, search), _radius(actor, search)
+    roles = db.session.scalars(select(VolunteerRole).where(VolunteerRole.is_active)).all()
+    takeable = [
+        r
+        for r in roles
+        if (search.role is None or r.key == search.role)
+        and qualification(actor.membership, r, now).qualified
+    ]
+    remote = [r.id for r in takeable if r.remote]
+    travelling = [r.id for r in takeable if not r.remote]
+    dx = (Task.longitude - here.longitude) * (KM_PER_DEGREE * math.cos(math.radians(here.latitude)))
+    dy = (Task.latitude - here.latitude) * KM_PER_DEGREE
+    squared = dx * dx + dy * dy
+    near = and_(Task.role_id.in_(travelling), squared <= radius * radius)
+    if prefilter:
+        near = and_(Task.area_cell.in_(area_cells_within(here, radius)), near)
+    distance = case((Task.role_id.in_(remote), None), else_=squared) if remote else squared
+    # With no remote role, no "OR role_id IN ()" either: SQLite cannot use the
+    # area-cell index through an OR whose other branch no index answers.
+    reach = or_(near, Task.role_id.in_(remote)) if remote else near
+    declined = select(TaskDecline.task_id).where(TaskDecline.membership_id == actor.membership.id)
+    statement = select(Task, distance.label("distance2")).where(
+        Task.status == TaskStatus.OPEN.value,
+        Task.due_by > now,
+        reach,
+        Task.id.not_in(declined),
+        _not_reserved_from(actor, now),
+    )
+    if search.category is not None:
+        statement = statement.where(
+            Task.category_id.in_(select(TaskCategory.id).where(TaskCategory.key == search.category))
+        )
+    if search.window_start is not None:
+        statement = statement.where(Task.due_by > search.window_start)
+    if search.window_end is not None:
+        statement = statement.where(Task.earliest_start < search.window_end)
+    return statement, distance, here
+
+
+def _not_reserved_from(actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """Continuity: an occurrence kept for the client's previous helpers is hidden from
+    everyone else until its reservation ends."""
+    return or_(
+        Task.reserved_until.is_(None),
+        Task.reserved_until <= now,
+        Task.client_id.in_(helped_clients(actor)),
+    )
