@@ -71,6 +71,22 @@ def test_a_weekly_series_has_its_next_two_weeks_of_visits_at_once(
     assert len(occurrences(app, borough, series["id"])) == 3
 
 
+def test_a_series_that_began_years_ago_gets_only_the_visits_not_yet_over(
+    app: Flask, client: FlaskClient, borough: Any, nurse: Person
+) -> None:
+    long_ago = utcnow().replace(microsecond=0) - timedelta(days=3 * 365)
+    series = weekly(
+        client,
+        nurse,
+        rule="FREQ=DAILY",
+        earliest_start=long_ago.isoformat(),
+        due_by=(long_ago + timedelta(hours=2)).isoformat(),
+    )
+    visits = occurrences(app, borough, series["id"])
+    assert 14 <= len(visits) <= 15  # today's (if not over) and the next 14 days'
+    assert all(visit.due_by > utcnow() for visit in visits)
+
+
 def test_the_rule_keeps_local_time_across_daylight_saving() -> None:
     first = datetime(2027, 3, 22, 10, 0, tzinfo=ZoneInfo("Europe/London"))
     rule = parse_rule("FREQ=WEEKLY;COUNT=3", first.astimezone(UTC), "Europe/London")
@@ -91,6 +107,10 @@ def test_the_rule_keeps_local_time_across_daylight_saving() -> None:
         ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "no visit"),
         ("FREQ=DAILY;BYHOUR=8,9,10;BYMINUTE=0,30", "At most 28 visits"),
         ("FREQ=WEEKLY;UNTIL=20280101T000000", "Not a valid RRULE"),
+        # dateutil would search these forever (or to year 9999) for a first visit
+        ("FREQ=WEEKLY;INTERVAL=0;BYDAY=MO", "INTERVAL must be at least 1"),
+        ("FREQ=DAILY;BYSETPOS=5", "not a day"),
+        ("FREQ=YEARLY;BYEASTER=400", "Not a valid RRULE"),
     ],
 )
 def test_an_invalid_rule_is_refused_and_nothing_is_written(
@@ -103,6 +123,21 @@ def test_an_invalid_rule_is_refused_and_nothing_is_written(
     with app.app_context(), tenant_scope(borough.id):
         assert db.session.scalar(select(func.count()).select_from(TaskSeries)) == 0
         assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_a_first_visit_at_the_end_of_time_or_a_window_over_a_month_is_refused(
+    client: FlaskClient, borough: Any, nurse: Person
+) -> None:
+    body = {**task_body(client, nurse), "rrule": "FREQ=WEEKLY"}
+    late = {**body, "earliest_start": "9999-12-30T10:00:00Z", "due_by": "9999-12-30T12:00:00Z"}
+    refused = client.post(SERIES, json=late, headers=nurse.headers)
+    assert refused.status_code == 422, refused.json
+    assert "Not a valid RRULE" in refused.json["errors"]["rrule"][0]
+    start = datetime.fromisoformat(body["earliest_start"])
+    long = {**body, "due_by": (start + timedelta(days=32)).isoformat()}
+    refused = client.post(SERIES, json=long, headers=nurse.headers)
+    assert refused.status_code == 422, refused.json
+    assert refused.json["errors"]["json"]["due_by"] == ["A visit's window is at most 31 days."]
 
 
 def test_parse_rule_names_the_field() -> None:

@@ -7,6 +7,7 @@ from flask_smorest.fields import Upload
 
 from nyby.tasks.browse import Search
 from nyby.tasks.models import TaskStatus, Urgency
+from nyby.tasks.series import MAX_VISIT_WINDOW
 
 STATUSES = [status.value for status in TaskStatus]
 URGENCIES = [urgency.value for urgency in Urgency]
@@ -193,6 +194,14 @@ class SeriesCreateSchema(TaskCreateSchema):
             "example": "FREQ=WEEKLY;BYDAY=MO",
         },
     )
+
+    @ma.validates_schema
+    def _window(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, due = data.get("earliest_start"), data.get("due_by")
+        if start is not None and due is not None and due - start > MAX_VISIT_WINDOW:
+            raise ma.ValidationError(
+                f"A visit's window is at most {MAX_VISIT_WINDOW.days} days.", "due_by"
+            )
 
 
 class AttachmentUploadSchema(ma.Schema):

@@ -37,6 +37,7 @@ PREVIOUS_HELPERS_ASKED = 5
 ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
 UPCOMING_SHOWN = 10
 MAX_VISITS_PER_HORIZON = 28  # two a day
+MAX_VISIT_WINDOW = timedelta(days=31)
 
 
 def parse_rule(text: str, first_start: datetime, timezone: str) -> rrule:
@@ -52,15 +53,22 @@ def parse_rule(text: str, first_start: datetime, timezone: str) -> rrule:
         )
     try:
         rule = rrulestr(body, dtstart=local_start)
+        if not isinstance(rule, rrule) or rule._freq not in ALLOWED_FREQUENCIES:
+            _bad_rule("A series repeats daily, weekly, monthly or yearly.")
+        # dateutil never ends a search that finds no date in a period: a zero interval
+        # (never moves on) or a daily BYSETPOS (one date a day, so no second) would
+        # search forever, or to year 9999.
+        if rule._interval < 1:
+            _bad_rule("INTERVAL must be at least 1.")
+        if rule._bysetpos and rule._freq == DAILY:
+            _bad_rule("BYSETPOS picks among the visits of a week, month or year, not a day.")
+        # Bounded both ways: a rule with no possible date (30 February) must not list
+        # visits to year 9999, and one with a visit every minute must not list them all.
+        year = local_start + timedelta(days=366)
+        ahead = rule.replace(count=None, until=min(rule._until or year, year))
+        visits = list(islice(ahead, MAX_VISITS_PER_HORIZON + 1))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
         _bad_rule(f"Not a valid RRULE: {error}.")
-    if not isinstance(rule, rrule) or rule._freq not in ALLOWED_FREQUENCIES:
-        _bad_rule("A series repeats daily, weekly, monthly or yearly.")
-    # Bounded both ways: a rule with no possible date (30 February) must not search to
-    # year 9999, and one with a visit every second must not list them all.
-    year = local_start + timedelta(days=366)
-    ahead = rule.replace(count=None, until=min(rule._until or year, year))
-    visits = list(islice(ahead, MAX_VISITS_PER_HORIZON + 1))
     if not visits:
         _bad_rule("This rule has no visit within a year of the first one.")
     if len([v for v in visits if v < local_start + HORIZON]) > MAX_VISITS_PER_HORIZON:
@@ -103,7 +111,10 @@ def generate(series: TaskSeries, tenant: Tenant, until: datetime) -> list[Task]:
     if series.status != SeriesStatus.ACTIVE:
         return []
     rule = parse_rule(series.rrule, series.first_start, tenant.timezone)
-    since = series.generated_until or series.first_start
+    made, now = [], utcnow()
+    # A visit that starts earlier than one window ago is over: no need to list it.
+    over = now - timedelta(minutes=series.window_minutes)
+    since = max(series.generated_until or series.first_start, over)
     existing = set(
         db.session.scalars(
             select(Task.earliest_start).where(
@@ -111,7 +122,6 @@ def generate(series: TaskSeries, tenant: Tenant, until: datetime) -> list[Task]:
             )
         )
     )
-    made, now = [], utcnow()
     for start in rule.between(since, until, inc=True):
         earliest = start.astimezone(UTC)
         if earliest in existing:
