@@ -7,12 +7,14 @@ check the role requires verified and not expired at the moment of taking.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
-from nyby.configuration.models import CheckType, VolunteerRole
+from nyby.configuration.models import CheckType, RoleCheckType, VolunteerRole
 from nyby.core.db import db
 from nyby.core.errors import Forbidden
 from nyby.members.models import Membership
@@ -43,6 +45,46 @@ class Qualification:
 
 
 def qualification(membership: Membership, role: VolunteerRole, at: datetime) -> Qualification:
+    return qualifications_for(membership, [role], at)[0]
+
+
+def qualifications_for(
+    membership: Membership, roles: Sequence[VolunteerRole], at: datetime
+) -> list[Qualification]:
+    """The rule for several roles at once (browsing asks for every role): the member's
+    approved roles, their valid checks and the roles' required checks are read once."""
+    held = set(
+        db.session.scalars(
+            select(RoleAssignment.role_id).where(
+                RoleAssignment.membership_id == membership.id,
+                RoleAssignment.status == AssignmentStatus.APPROVED.value,
+            )
+        )
+    )
+    valid = set(
+        db.session.scalars(
+            select(CheckRecord.check_type_id).where(
+                CheckRecord.membership_id == membership.id,
+                CheckRecord.status == CheckStatus.VERIFIED.value,
+                (CheckRecord.expires_at.is_(None)) | (CheckRecord.expires_at > at),
+            )
+        )
+    )
+    required: dict[uuid.UUID, list[str]] = {role.id: [] for role in roles}
+    if roles:
+        for role_id, key in db.session.execute(
+            select(RoleCheckType.role_id, CheckType.key)
+            .join(CheckType, CheckType.id == RoleCheckType.check_type_id)
+            .where(RoleCheckType.role_id.in_(required), CheckType.id.not_in(valid))
+            .order_by(CheckType.position, CheckType.key)
+        ):
+            required[role_id].append(key)
+    return [_decide(membership, role, role.id in held, required[role.id]) for role in roles]
+
+
+def _decide(
+    membership: Membership, role: VolunteerRole, holds: bool, missing_checks: list[str]
+) -> Qualification:
     reasons: list[str] = []
     if not membership.is_active:
         reasons.append("the membership is not active")
@@ -53,33 +95,6 @@ def qualification(membership: Membership, role: VolunteerRole, at: datetime) -> 
     if role.staff_only and not membership.is_staff:
         reasons.append("the role is for staff only")
     staff_without_onboarding = role.staff_only and membership.is_staff
-    if not staff_without_onboarding and not _holds(membership, role):
+    if not staff_without_onboarding and not holds:
         reasons.append("the role has not been approved for you")
-    return Qualification(role.key, tuple(reasons), tuple(_missing_checks(membership, role, at)))
-
-
-def _holds(membership: Membership, role: VolunteerRole) -> bool:
-    return (
-        db.session.scalar(
-            select(RoleAssignment.id).where(
-                RoleAssignment.membership_id == membership.id,
-                RoleAssignment.role_id == role.id,
-                RoleAssignment.status == AssignmentStatus.APPROVED.value,
-            )
-        )
-        is not None
-    )
-
-
-def _missing_checks(membership: Membership, role: VolunteerRole, at: datetime) -> list[str]:
-    valid = set(
-        db.session.scalars(
-            select(CheckRecord.check_type_id).where(
-                CheckRecord.membership_id == membership.id,
-                CheckRecord.status == CheckStatus.VERIFIED.value,
-                (CheckRecord.expires_at.is_(None)) | (CheckRecord.expires_at > at),
-            )
-        )
-    )
-    required: list[CheckType] = list(role.check_types)
-    return [check.key for check in required if check.id not in valid]
+    return Qualification(role.key, tuple(reasons), tuple(missing_checks))

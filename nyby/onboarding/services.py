@@ -17,7 +17,7 @@ from nyby.core.db import db, utcnow
 from nyby.core.errors import Unprocessable
 from nyby.members.models import Membership
 from nyby.onboarding.models import AssignmentStatus, CheckRecord, CheckStatus, RoleAssignment
-from nyby.onboarding.qualification import qualification
+from nyby.onboarding.qualification import qualifications_for
 from nyby.tenancy.resolution import Actor
 
 
@@ -45,10 +45,10 @@ def qualifications(actor: Actor, member: Membership) -> dict[str, Any]:
             {
                 "role": role.key,
                 "status": assignments[role.id].status if role.id in assignments else None,
-                "may_take_tasks": (q := qualification(member, role, now)).qualified,
+                "may_take_tasks": q.qualified,
                 "missing_checks": list(q.missing_checks),
             }
-            for role in roles
+            for role, q in zip(roles, qualifications_for(member, roles, now), strict=True)
         ],
         "checks": [
             {
