@@ -17,6 +17,8 @@ import h3
 AREA_RESOLUTION = 7
 STREET_RESOLUTION = 9
 EARTH_RADIUS_KM = 6371.0088
+# Neighbouring H3 cells differ a little in size and shape: a safety margin.
+SHAPE_MARGIN = 0.8
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,20 @@ def distance_km(a: Place, b: Place) -> float:
 
 
 def area_cells_within(place: Place, radius_km: float) -> set[str]:
-    """Area cells that cover every point within ``radius_km`` (a superset: then filter exactly)."""
-    edge = h3.average_hexagon_edge_length(AREA_RESOLUTION, "km")
-    rings = math.ceil(radius_km / (edge * math.sqrt(3))) + 1
-    return {str(cell) for cell in h3.grid_disk(place.area_cell, rings)}
+    """Area cells that cover every point within ``radius_km`` (a superset: then filter exactly).
+
+    Cells are measured where the search is (H3 cell sizes vary across the globe). The
+    k-th ring of neighbours lies at least ``1.5 * edge * k`` away, so enough rings cover
+    the circle; of those, only cells whose centre is within the radius plus a cell's
+    reach (its edge, the hexagon's circumradius, with a margin) can hold a point of
+    the circle: about half the disk at 5 km.
+    """
+    origin = place.area_cell
+    edges = [h3.edge_length(edge, "km") for edge in h3.origin_to_directed_edges(origin)]
+    rings = math.ceil(radius_km / (1.5 * min(edges) * SHAPE_MARGIN)) + 1
+    reach = radius_km + max(edges) / SHAPE_MARGIN
+    return {
+        str(cell)
+        for cell in h3.grid_disk(origin, rings)
+        if distance_km(place, Place(*h3.cell_to_latlng(cell))) <= reach
+    }
