@@ -9,7 +9,7 @@ import http
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -168,10 +168,35 @@ class Api(flask_smorest.Api):
 @dataclass(frozen=True)
 class Rows:
     """A query whose rows need more than the entity to show (a task with its
-    distance, say): paged in SQL like any ``select()``, each row then rendered."""
+    distance, say): paged in SQL like any ``select()``, then the page is rendered
+    at once (so a renderer can load what the page needs in one query)."""
 
     statement: Select[Any]
-    render: Callable[[Any], Any]
+    render: Callable[[Sequence[Any]], list[Any]]
+
+
+def read_page(
+    result: Select[Any] | Rows | list[Any], offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """A page of a listing and the total it is a page of, in one query: the total is a
+    window count over the same rows the page is cut from, so the matching rows are read
+    once, not once for COUNT and again for the page. Past the last page there is no row
+    to carry the total, so it is counted apart."""
+    if isinstance(result, list):
+        return result[offset : offset + limit], len(result)
+    statement = result.statement if isinstance(result, Rows) else result
+    counted = statement.add_columns(func.count().over().label("total_rows"))
+    rows = db.session.execute(counted.limit(limit).offset(offset)).all()
+    if rows:
+        total = rows[0].total_rows
+    elif offset:
+        counting = select(func.count()).select_from(statement.order_by(None).subquery())
+        total = db.session.scalar(counting) or 0
+    else:
+        total = 0
+    if isinstance(result, Rows):
+        return result.render(rows), total
+    return [row[0] for row in rows], total
 
 
 class PaginationSchema(ma.Schema):
@@ -204,8 +229,7 @@ class Blueprint(flask_smorest.Blueprint):
         return doc
 
     def paginate(self, pager: Any = None, **kwargs: Any) -> Callable[..., Any]:  # type: ignore[override]
-        """Page a ``select()`` the view returns: one COUNT and one LIMIT/OFFSET query.
-        ``Rows`` pages the same way and renders each row; a list is paged as it is.
+        """Page the ``select()``, ``Rows`` or list the view returns (``read_page``).
 
         Page numbers are bounded, so ``page=2**63`` is a clear 422, not an
         integer overflow in the database driver.
@@ -218,23 +242,7 @@ class Blueprint(flask_smorest.Blueprint):
                 params = self.PAGINATION_ARGUMENTS_PARSER.parse(schema, request, location="query")
                 result, status, headers = unpack_tuple_response(view(*args, **kw))
                 offset = (params.page - 1) * params.page_size
-                if isinstance(result, list):
-                    params.item_count = len(result)
-                    rows = result[offset : offset + params.page_size]
-                else:
-                    ranked = result if isinstance(result, Rows) else None
-                    statement: Select[Any] = ranked.statement if ranked else result
-                    params.item_count = (
-                        db.session.scalar(
-                            select(func.count()).select_from(statement.order_by(None).subquery())
-                        )
-                        or 0
-                    )
-                    page = statement.limit(params.page_size).offset(offset)
-                    if ranked:
-                        rows = [ranked.render(row) for row in db.session.execute(page)]
-                    else:
-                        rows = list(db.session.scalars(page))
+                rows, params.item_count = read_page(result, offset, params.page_size)
                 rows, headers = self._set_pagination_metadata(params, rows, headers)
                 return rows, status, headers
 

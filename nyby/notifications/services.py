@@ -63,7 +63,7 @@ def inbox(actor: Actor, unread: bool = False) -> Rows:
     )
     if unread:
         statement = statement.where(Notification.read_at.is_(None))
-    return Rows(statement, lambda row: render(row[0]))
+    return Rows(statement, lambda page: [render(row[0]) for row in page])
 
 
 def mark_read(actor: Actor, ids: list[uuid.UUID] | None) -> int:

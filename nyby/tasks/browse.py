@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, or_, select
+from sqlalchemy import ColumnElement, Float, and_, null, or_, select, union_all
 
 from nyby.auth.permissions import Action
 from nyby.configuration.models import TaskCategory, VolunteerRole
@@ -22,7 +23,7 @@ from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Unprocessable
 from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
-from nyby.onboarding.qualification import qualification
+from nyby.onboarding.qualification import qualification, qualifications_for
 from nyby.tasks.models import Task, TaskDecline, TaskStatus
 from nyby.tasks.services import assign_open, helped_clients, present
 from nyby.tenancy.resolution import Actor
@@ -48,50 +49,81 @@ class Search:
 def open_tasks_near(actor: Actor, search: Search, *, prefilter: bool = True) -> Rows:
     """Open tasks the caller may take near a point, or near their home area.
 
-    ``prefilter=False`` drops the H3 cell condition: the same answer, found by
-    measuring every open task; the benchmark uses it as its baseline.
+    The search reads only what the partial index on open tasks holds (ids, places,
+    roles, times), so it never touches the table; the page's tasks are then loaded
+    by id. Travelling and remote roles are two branches of a UNION ALL, so that each
+    is answered by an index. ``prefilter=False`` drops the H3 cell condition: the
+    same answer, found by measuring every open task; the benchmark's baseline.
     """
-    statement, distance, here = _open_tasks(actor, search, prefilter)
-    if search.sort == "due":
-        statement = statement.order_by(Task.due_by, Task.id)
-    else:
-        statement = statement.order_by(distance.is_(None), distance, Task.due_by, Task.id)
-
-    def render(row: Any) -> dict[str, Any]:
-        task: Task = row[0]
-        view = present(actor, task)
-        remote = row[1] is None or task.latitude is None or task.longitude is None
-        view["distance_km"] = (
-            None if remote else round(distance_km(here, Place(task.latitude, task.longitude)), 2)  # type: ignore[arg-type]
+    reach = _reach(actor, search, prefilter)
+    columns = (Task.id, Task.due_by)
+    branches = []
+    if reach.travelling:
+        branches.append(
+            select(*columns, reach.squared.label("distance2")).where(*reach.common, reach.near)
         )
-        return view
+    if reach.remote or not branches:
+        branches.append(
+            select(*columns, null().cast(Float).label("distance2")).where(
+                *reach.common, Task.role_id.in_(reach.remote)
+            )
+        )
+    found = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+    nearest = (found.c.distance2.is_(None), found.c.distance2)
+    order = (*(() if search.sort == "due" else nearest), found.c.due_by, found.c.id)
+    statement = select(found.c.id, found.c.distance2).order_by(*order)
+
+    def render(page: Sequence[Any]) -> list[dict[str, Any]]:
+        tasks = {
+            task.id: task
+            for task in db.session.scalars(select(Task).where(Task.id.in_([r.id for r in page])))
+        }
+        return [
+            _with_distance(actor, tasks[row.id], reach.here, row.distance2 is not None)
+            for row in page
+            if row.id in tasks
+        ]
 
     return Rows(statement, render)
+
+
+def _with_distance(actor: Actor, task: Task, here: Place, travels: bool) -> dict[str, Any]:
+    """The task as the caller may see it, and how far it is (not where it is exactly)."""
+    view = present(actor, task)
+    located = task.latitude is not None and task.longitude is not None
+    view["distance_km"] = (
+        round(distance_km(here, Place(task.latitude, task.longitude)), 2)  # type: ignore[arg-type]
+        if travels and located
+        else None
+    )
+    return view
 
 
 def street_groups(actor: Actor, search: Search) -> list[dict[str, Any]]:
     """Open tasks I may take near me, grouped by street cell (about 200 m across):
     a street champion can take a whole group at once. Groups of two or more only,
-    nearest first."""
-    statement, distance, here = _open_tasks(actor, search, prefilter=True)
-    rows = db.session.execute(
-        statement.where(Task.street_cell.is_not(None)).order_by(distance, Task.due_by, Task.id)
+    nearest first. Remote roles need no travel, so they form no street group."""
+    reach = _reach(actor, search, prefilter=True)
+    tasks = db.session.scalars(
+        select(Task)
+        .where(*reach.common, reach.near, Task.street_cell.is_not(None))
+        .order_by(reach.squared, Task.due_by, Task.id)
     ).all()
     groups: dict[str, list[Task]] = {}
-    for task, _ in rows:
-        groups.setdefault(task.street_cell, []).append(task)
+    for task in tasks:
+        groups.setdefault(task.street_cell, []).append(task)  # type: ignore[arg-type]
     found = []
-    for cell, tasks in groups.items():
-        if len(tasks) < 2:
+    for cell, members in groups.items():
+        if len(members) < 2:
             continue
-        nearest = min(distance_km(here, Place(t.latitude, t.longitude)) for t in tasks)  # type: ignore[arg-type]
+        nearest = min(distance_km(reach.here, Place(t.latitude, t.longitude)) for t in members)  # type: ignore[arg-type]
         found.append(
             {
                 "street_cell": cell,
                 "distance_km": round(nearest, 2),
-                "task_count": len(tasks),
-                "total_minutes": sum(t.estimated_minutes for t in tasks),
-                "tasks": [present(actor, t) for t in tasks],
+                "task_count": len(members),
+                "total_minutes": sum(t.estimated_minutes for t in members),
+                "tasks": [present(actor, t) for t in members],
             }
         )
     return found
@@ -149,22 +181,32 @@ def _radius(actor: Actor, search: Search) -> float:
     return DEFAULT_RADIUS_KM
 
 
-def _open_tasks(
-    actor: Actor, search: Search, prefilter: bool
-) -> tuple[Select[Any], ColumnElement[Any], Place]:
-    """The open tasks this caller may take within reach, with their squared distance
-    in km² (NULL for remote roles, which have no travel), and where it is measured from."""
+@dataclass(frozen=True)
+class Reach:
+    """Where a search measures from, and what it matches: ``common`` for every open
+    task the caller may take, ``near`` for the travelling ones within the radius."""
+
+    here: Place
+    travelling: list[uuid.UUID]
+    remote: list[uuid.UUID]
+    common: list[ColumnElement[bool]]
+    near: ColumnElement[bool]
+    squared: ColumnElement[float | None]  # distance in km², equirectangular
+
+
+def _reach(actor: Actor, search: Search, prefilter: bool) -> Reach:
     actor.require(Action.TAKE_TASKS)
     now = utcnow()
     here, radius = _origin(actor, search), _radius(actor, search)
-    roles = db.session.scalars(select(VolunteerRole).where(VolunteerRole.is_active)).all()
+    offered = select(VolunteerRole).where(VolunteerRole.is_active)
+    if search.role is not None:
+        offered = offered.where(VolunteerRole.key == search.role)
+    roles = db.session.scalars(offered).all()
     takeable = [
-        r
-        for r in roles
-        if (search.role is None or r.key == search.role)
-        and qualification(actor.membership, r, now).qualified
+        role
+        for role, q in zip(roles, qualifications_for(actor.membership, roles, now), strict=True)
+        if q.qualified
     ]
-    remote = [r.id for r in takeable if r.remote]
     travelling = [r.id for r in takeable if not r.remote]
     dx = (Task.longitude - here.longitude) * (KM_PER_DEGREE * math.cos(math.radians(here.latitude)))
     dy = (Task.latitude - here.latitude) * KM_PER_DEGREE
@@ -172,27 +214,23 @@ def _open_tasks(
     near = and_(Task.role_id.in_(travelling), squared <= radius * radius)
     if prefilter:
         near = and_(Task.area_cell.in_(area_cells_within(here, radius)), near)
-    distance = case((Task.role_id.in_(remote), None), else_=squared) if remote else squared
-    # With no remote role, no "OR role_id IN ()" either: SQLite cannot use the
-    # area-cell index through an OR whose other branch no index answers.
-    reach = or_(near, Task.role_id.in_(remote)) if remote else near
     declined = select(TaskDecline.task_id).where(TaskDecline.membership_id == actor.membership.id)
-    statement = select(Task, distance.label("distance2")).where(
+    common = [
         Task.status == TaskStatus.OPEN.value,
         Task.due_by > now,
-        reach,
         Task.id.not_in(declined),
         _not_reserved_from(actor, now),
-    )
+    ]
     if search.category is not None:
-        statement = statement.where(
+        common.append(
             Task.category_id.in_(select(TaskCategory.id).where(TaskCategory.key == search.category))
         )
     if search.window_start is not None:
-        statement = statement.where(Task.due_by > search.window_start)
+        common.append(Task.due_by > search.window_start)
     if search.window_end is not None:
-        statement = statement.where(Task.earliest_start < search.window_end)
-    return statement, distance, here
+        common.append(Task.earliest_start < search.window_end)
+    remote = [r.id for r in takeable if r.remote]
+    return Reach(here, travelling, remote, common, near, squared)
 
 
 def _not_reserved_from(actor: Actor, now: datetime) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, and_
+from sqlalchemy import Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, declared_attr, foreign, mapped_column, relationship
 
 from nyby.configuration.models import TaskCategory, VolunteerRole
@@ -71,6 +71,17 @@ class TaskDetails:
 DETAIL_FIELDS = tuple(TaskDetails.__annotations__)
 
 
+# What a search for open tasks filters on besides place and role (tasks.browse).
+OPEN_TASK_FILTERS = (
+    "due_by",
+    "earliest_start",
+    "reserved_until",
+    "client_id",
+    "category_id",
+    "id",
+)
+
+
 class Task(TaskDetails, TenantScoped, Timestamped, Base):
     __tablename__ = "tasks"
     __table_args__ = (
@@ -80,7 +91,27 @@ class Task(TaskDetails, TenantScoped, Timestamped, Base):
         tenant_fk(["series_id"], "task_series"),
         tenant_fk(["posted_by"], "memberships"),
         tenant_fk(["assignee_id"], "memberships"),
-        Index("ix_tasks_tenant_id_status_area_cell", "tenant_id", "status", "area_cell"),
+        # Browsing reads only these two partial indexes, never the table (an index-only
+        # scan): open tasks by area cell for travelling roles, by role for remote ones.
+        Index(
+            "ix_tasks_open_by_area",
+            "tenant_id",
+            "area_cell",
+            "role_id",
+            *OPEN_TASK_FILTERS,
+            "latitude",
+            "longitude",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_tasks_open_by_role",
+            "tenant_id",
+            "role_id",
+            *OPEN_TASK_FILTERS,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
         # "Tasks I hold" and "clients I helped" (continuity) read it on every browse.
         Index("ix_tasks_tenant_id_assignee_id_status", "tenant_id", "assignee_id", "status"),
         # One occurrence per start: two generators running at once cannot duplicate a visit.

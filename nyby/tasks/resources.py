@@ -195,7 +195,10 @@ class SeriesList(MethodView):
     def get(self) -> Any:
         """The care team sees every repeat series; volunteers the ones they hold."""
         actor = current_actor()
-        return Rows(series.list_series(actor), lambda row: series.present_series(actor, row[0]))
+        return Rows(
+            series.list_series(actor),
+            lambda page: [series.present_series(actor, row[0]) for row in page],
+        )
 
     @allowed_to(Action.POST_TASKS)
     @blp.arguments(SeriesCreateSchema)

@@ -132,7 +132,7 @@ def list_tasks(actor: Actor, status: str | None = None) -> Rows:
         statement = statement.where(Task.assignee_id == actor.membership.id)
     if status is not None:
         statement = statement.where(Task.status == status)
-    return Rows(statement, lambda row: present(actor, row[0]))
+    return Rows(statement, lambda page: [present(actor, row[0]) for row in page])
 
 
 def present(actor: Actor, task: Task) -> dict[str, Any]:

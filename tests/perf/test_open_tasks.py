@@ -8,8 +8,8 @@ Run on SQLite (the embedded default), then on PostgreSQL (as for the tests, with
 
 Each figure is what a caller waits for at the service layer, in a fresh session as a
 request has it: find the tenant and the caller's membership, build the query
-(``open_tasks_near``, which checks the caller's qualifications), COUNT it, read the
-first page of 20 and render each row, exactly as ``Blueprint.paginate`` does, then
+(``open_tasks_near``, which checks the caller's qualifications), read the first page
+of 20 with its total and render it (``read_page``, as ``Blueprint.paginate`` does), then
 commit. HTTP, the bearer token and JSON are left out (the tenancy benchmark measures
 those). The baseline is the same query without the H3 area-cell prefilter
 (``prefilter=False``), measured in the same run. The module prints p50 and p99 of
@@ -69,6 +69,7 @@ from nyby.auth.permissions import Role
 from nyby.clients.models import Client
 from nyby.configuration import services as configuration
 from nyby.configuration.models import CheckType, TaskCategory, VolunteerRole
+from nyby.core.api import read_page
 from nyby.core.db import db, utcnow
 from nyby.geo import Place
 from nyby.members.models import Membership
@@ -565,11 +566,8 @@ def _first_page(
     with app.app_context(), tenant_scope(county.tenant_id):
         actor = _actor(county, name)
         search = Search(latitude=origin.latitude, longitude=origin.longitude, radius_km=RADIUS_KM)
-        rows = open_tasks_near(actor, search, prefilter=prefilter)
-        # Page 1 as Blueprint.paginate reads it: a COUNT, then LIMIT/OFFSET, rows rendered.
-        counted = select(func.count()).select_from(rows.statement.order_by(None).subquery())
-        total = db.session.scalar(counted) or 0
-        page = [rows.render(row) for row in db.session.execute(rows.statement.limit(PAGE))]
+        # Page 1 as Blueprint.paginate reads it: the page and its total, rows rendered.
+        page, total = read_page(open_tasks_near(actor, search, prefilter=prefilter), 0, PAGE)
         db.session.commit()
     return total, page
 
@@ -643,7 +641,7 @@ def test_accept(benchmark: Any, app: Flask, county: County) -> None:
         actor = _actor(county, "Bea")
         search = Search(ACCEPT_NEAR.latitude, ACCEPT_NEAR.longitude, radius_km=RADIUS_KM)
         statement = open_tasks_near(actor, search).statement.limit(ROUNDS + WARMUP)
-        ids = [row[0].id for row in db.session.execute(statement)]
+        ids = [row.id for row in db.session.execute(statement)]
         db.session.rollback()
     assert len(ids) == ROUNDS + WARMUP and not set(ids) & county.declined["Bea"]
     queue = iter(ids)
