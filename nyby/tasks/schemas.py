@@ -5,28 +5,21 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from nyby.clients.schemas import ClientSchema
 from nyby.tasks.browse import Search
 from nyby.tasks.models import TaskStatus, Urgency
 from nyby.tasks.series import MAX_VISIT_WINDOW
+from nyby.tasks.services import CLIENT_FIELDS_FOR_HOLDER
 
 STATUSES = [status.value for status in TaskStatus]
 URGENCIES = [urgency.value for urgency in Urgency]
 
 
-class ClientForHolderSchema(ma.Schema):
+class ClientForHolderSchema(ClientSchema):
     """What the person holding a task needs to know about its client."""
 
-    name = ma.fields.String(required=True)
-    phone = ma.fields.String(allow_none=True)
-    address = ma.fields.String(required=True)
-    hearing_impairment = ma.fields.Boolean(required=True)
-    dementia = ma.fields.Boolean(required=True)
-    interpreter_language = ma.fields.String(allow_none=True)
-    mobility_needs = ma.fields.Boolean(required=True)
-    pets = ma.fields.Boolean(required=True)
-    key_safe = ma.fields.Boolean(required=True)
-    lone_working_risk = ma.fields.Boolean(required=True)
-    risk_assessment = ma.fields.String(required=True)
+    class Meta:
+        fields = CLIENT_FIELDS_FOR_HOLDER
 
 
 class TaskSchema(ma.Schema):
