@@ -24,8 +24,8 @@ from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Unprocessable
 from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
 from nyby.onboarding.qualification import qualification, qualifications_for
-from nyby.tasks.models import Task, TaskDecline, TaskStatus
-from nyby.tasks.services import assign_open, helped_clients, present
+from nyby.tasks.models import IS_OPEN, Task, TaskDecline
+from nyby.tasks.services import assign_open, helped_clients, present_all
 from nyby.tenancy.resolution import Actor
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
@@ -74,29 +74,22 @@ def open_tasks_near(actor: Actor, search: Search, *, prefilter: bool = True) -> 
     statement = select(found.c.id, found.c.distance2).order_by(*order)
 
     def render(page: Sequence[Any]) -> list[dict[str, Any]]:
-        tasks = {
-            task.id: task
-            for task in db.session.scalars(select(Task).where(Task.id.in_([r.id for r in page])))
-        }
-        return [
-            _with_distance(actor, tasks[row.id], reach.here, row.distance2 is not None)
-            for row in page
-            if row.id in tasks
-        ]
+        loaded = select(Task).where(Task.id.in_([row.id for row in page]))
+        tasks = {task.id: task for task in db.session.scalars(loaded)}
+        found = [(tasks[row.id], row.distance2 is not None) for row in page if row.id in tasks]
+        views = present_all(actor, [task for task, _ in found])
+        for view, (task, travels) in zip(views, found, strict=True):
+            view["distance_km"] = _distance(reach.here, task) if travels else None
+        return views
 
     return Rows(statement, render)
 
 
-def _with_distance(actor: Actor, task: Task, here: Place, travels: bool) -> dict[str, Any]:
-    """The task as the caller may see it, and how far it is (not where it is exactly)."""
-    view = present(actor, task)
-    located = task.latitude is not None and task.longitude is not None
-    view["distance_km"] = (
-        round(distance_km(here, Place(task.latitude, task.longitude)), 2)  # type: ignore[arg-type]
-        if travels and located
-        else None
-    )
-    return view
+def _distance(here: Place, task: Task) -> float | None:
+    """How far the task is (not where it is exactly), in km."""
+    if task.latitude is None or task.longitude is None:
+        return None
+    return round(distance_km(here, Place(task.latitude, task.longitude)), 2)
 
 
 def street_groups(actor: Actor, search: Search) -> list[dict[str, Any]]:
@@ -123,7 +116,7 @@ def street_groups(actor: Actor, search: Search) -> list[dict[str, Any]]:
                 "distance_km": round(nearest, 2),
                 "task_count": len(members),
                 "total_minutes": sum(t.estimated_minutes for t in members),
-                "tasks": [present(actor, t) for t in members],
+                "tasks": present_all(actor, members),
             }
         )
     return found
@@ -216,7 +209,7 @@ def _reach(actor: Actor, search: Search, prefilter: bool) -> Reach:
         near = and_(Task.area_cell.in_(area_cells_within(here, radius)), near)
     declined = select(TaskDecline.task_id).where(TaskDecline.membership_id == actor.membership.id)
     common = [
-        Task.status == TaskStatus.OPEN.value,
+        IS_OPEN,
         Task.due_by > now,
         Task.id.not_in(declined),
         _not_reserved_from(actor, now),

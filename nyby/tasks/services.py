@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select, update
@@ -19,7 +20,7 @@ from nyby.jobs.queues import tenant_job
 from nyby.notifications.services import notify
 from nyby.onboarding.qualification import qualification
 from nyby.tasks.access import can_see_everything
-from nyby.tasks.models import Task, TaskDecline, TaskEvent, TaskStatus
+from nyby.tasks.models import IS_OPEN, Task, TaskDecline, TaskEvent, TaskStatus
 from nyby.tenancy.resolution import Actor
 
 POSTED_FIELDS = (
@@ -132,24 +133,42 @@ def list_tasks(actor: Actor, status: str | None = None) -> Rows:
         statement = statement.where(Task.assignee_id == actor.membership.id)
     if status is not None:
         statement = statement.where(Task.status == status)
-    return Rows(statement, lambda page: [present(actor, row[0]) for row in page])
+    return Rows(statement, lambda page: present_all(actor, [row[0] for row in page]))
 
 
 def present(actor: Actor, task: Task) -> dict[str, Any]:
     """The task as this caller may see it: the exact place, and the client's details
     a helper needs, only once they hold it."""
-    view = {column.key: getattr(task, column.key) for column in Task.__table__.columns}
-    view["role_key"] = task.role_key
-    view["category_key"] = task.category_key
-    view["client"] = None
-    if not can_see_everything(actor, task):
-        for field in PRIVATE_FIELDS:
-            view[field] = None
-    elif task.client_id is not None and task.assignee_id == actor.membership.id:
-        client = db.session.scalar(select(Client).where(Client.id == task.client_id))
-        if client is not None:
+    return present_all(actor, [task])[0]
+
+
+def present_all(actor: Actor, tasks: Sequence[Task]) -> list[dict[str, Any]]:
+    """``present`` for a page of tasks: the clients of those the caller holds are read
+    in one query, not one each."""
+    held = {
+        task.client_id
+        for task in tasks
+        if task.client_id is not None and task.assignee_id == actor.membership.id
+    }
+    clients = (
+        {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(held)))}
+        if held
+        else {}
+    )
+    views = []
+    for task in tasks:
+        view = {column.key: getattr(task, column.key) for column in Task.__table__.columns}
+        view["role_key"] = task.role_key
+        view["category_key"] = task.category_key
+        view["client"] = None
+        if not can_see_everything(actor, task):
+            for field in PRIVATE_FIELDS:
+                view[field] = None
+        elif task.assignee_id == actor.membership.id and task.client_id in clients:
+            client = clients[task.client_id]
             view["client"] = {field: getattr(client, field) for field in CLIENT_FIELDS_FOR_HOLDER}
-    return view
+        views.append(view)
+    return views
 
 
 def history(actor: Actor, task: Task) -> Select[Any]:
@@ -209,9 +228,7 @@ def assign_open(
     now = utcnow()
     result = db.session.execute(
         update(Task)
-        .where(
-            Task.id.in_([t.id for t in tasks]), Task.status == TaskStatus.OPEN.value, *conditions
-        )
+        .where(Task.id.in_([t.id for t in tasks]), IS_OPEN, *conditions)
         .values(
             status=TaskStatus.ASSIGNED.value,
             assignee_id=membership_id,
@@ -325,9 +342,7 @@ def cancel_open_tasks_of(actor: Actor, client: Client, reason: str) -> int:
 def expire_overdue_tasks() -> int:
     """Open tasks whose due time has passed with no taker become expired (periodic)."""
     now = utcnow()
-    overdue = db.session.scalars(
-        select(Task).where(Task.status == TaskStatus.OPEN.value, Task.due_by <= now)
-    ).all()
+    overdue = db.session.scalars(select(Task).where(IS_OPEN, Task.due_by <= now)).all()
     for task in overdue:
         task.status = TaskStatus.EXPIRED.value
         task.closing_reason = "Nobody took it before it was due."
