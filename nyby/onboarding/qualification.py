@@ -52,7 +52,7 @@ def qualifications_for(
     membership: Membership, roles: Sequence[VolunteerRole], at: datetime
 ) -> list[Qualification]:
     """The rule for several roles at once (browsing asks for every role): the member's
-    approved roles, their valid checks and the roles' required checks are read once."""
+    approved roles are read once, then the roles' required checks they lack."""
     held = set(
         db.session.scalars(
             select(RoleAssignment.role_id).where(
@@ -61,14 +61,10 @@ def qualifications_for(
             )
         )
     )
-    valid = set(
-        db.session.scalars(
-            select(CheckRecord.check_type_id).where(
-                CheckRecord.membership_id == membership.id,
-                CheckRecord.status == CheckStatus.VERIFIED.value,
-                (CheckRecord.expires_at.is_(None)) | (CheckRecord.expires_at > at),
-            )
-        )
+    valid = select(CheckRecord.check_type_id).where(
+        CheckRecord.membership_id == membership.id,
+        CheckRecord.status == CheckStatus.VERIFIED.value,
+        (CheckRecord.expires_at.is_(None)) | (CheckRecord.expires_at > at),
     )
     required: dict[uuid.UUID, list[str]] = {role.id: [] for role in roles}
     if roles:

@@ -91,7 +91,7 @@ class TakeStreetGroup(MethodView):
         """Take every listed task of one street group at once: all of them, or none."""
         actor = current_actor()
         tasks = browse.take_street_group(actor, body["task_ids"])
-        return [services.present(actor, task) for task in tasks]
+        return services.present_all(actor, tasks)
 
 
 @blp.route("/tasks/<uuid:task_id>")

@@ -301,7 +301,7 @@ def present_series(actor: Actor, series: TaskSeries) -> dict[str, Any]:
         for field in services.PRIVATE_FIELDS:
             view[field] = None
     upcoming = _future(series, *TaskStatus, limit=UPCOMING_SHOWN)
-    view["upcoming"] = [services.present(actor, task) for task in upcoming]
+    view["upcoming"] = services.present_all(actor, upcoming)
     return view
 
 
