@@ -351,3 +351,29 @@ def test_inbox_and_home_area_belong_to_one_membership_and_bad_input_is_refused(
     assert no_reason.status_code == 422
     far = client.get(OPEN, query_string={**WESTMINSTER, "radius_km": 500}, headers=amy.headers)
     assert far.status_code == 422
+
+
+def test_my_tasks_list_shows_the_client_of_each_task_i_hold(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    held = []
+    for name in ("Edith Clark", "Arthur Dent"):
+        body = task_body(client, nurse, title=f"Shopping for {name}")
+        client.patch(
+            f"/api/v1/tenants/borough/clients/{body['client_id']}",
+            json={"name": name},
+            headers={**nurse.headers, "If-Match": "*"},
+        )
+        held.append(client.post(TASKS, json=body, headers=nurse.headers).json)
+    untaken = post_task(client, nurse, title="Nobody's yet").json
+    amy = volunteer(app, world, borough)
+    for task in held:
+        client.post(f"{TASKS}/{task['id']}/accept", headers=amy.headers)
+    mine = client.get(TASKS, headers=amy.headers).json
+    assert {(t["title"], t["client"]["name"]) for t in mine} == {
+        ("Shopping for Edith Clark", "Edith Clark"),
+        ("Shopping for Arthur Dent", "Arthur Dent"),
+    }
+    everything = client.get(TASKS, headers=nurse.headers).json
+    assert untaken["id"] in {t["id"] for t in everything}
+    assert all(t["client"] is None for t in everything)  # the care team reads clients apart
