@@ -68,8 +68,9 @@ def _imports_and_calls(path: Path) -> tuple[set[str], set[str]]:
     return names, calls
 
 
-def test_resources_hold_no_queries() -> None:
-    """Resources are decorators plus one service call; queries live in services and access."""
+def test_resources_and_pages_hold_no_queries() -> None:
+    """Resources and web pages are decorators plus service calls; queries live in
+    services and access."""
     forbidden = {
         "select",
         "insert",
@@ -81,7 +82,7 @@ def test_resources_hold_no_queries() -> None:
         "scalars",
         "query",
     }
-    for path in PACKAGE.glob("*/resources.py"):
+    for path in [*PACKAGE.glob("*/resources.py"), *PACKAGE.glob("*/views.py")]:
         names, calls = _imports_and_calls(path)
         assert not (names & forbidden), f"{path}: imports {names & forbidden}"
         assert not (calls & forbidden), f"{path}: calls {calls & forbidden}"
@@ -91,5 +92,5 @@ def test_no_legacy_model_query_and_no_commit_in_services() -> None:
     for path in PACKAGE.rglob("*.py"):
         source = path.read_text()
         assert ".query(" not in source, f"{path}: use select() + session.execute()"
-        if path.name in {"services.py", "access.py", "resources.py"}:
+        if path.name in {"services.py", "access.py", "resources.py", "views.py"}:
             assert ".commit()" not in source, f"{path}: services flush; the request commits once"

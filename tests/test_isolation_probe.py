@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -149,3 +149,59 @@ def test_every_id_in_a_tenant_route_is_a_uuid(app: Flask) -> None:
             if name == "tenant":
                 continue
             assert type(converter).__name__ == "UUIDConverter", (rule.rule, name)
+
+
+def _web_pages(app: Flask) -> list[tuple[str, str, list[str]]]:
+    """Every web page and form under a tenant's address, from the URL map."""
+    pages = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/t/<tenant>"):
+            continue
+        ids = sorted(rule.arguments - {"tenant"})
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            pages.append((rule.endpoint, method, ids))
+    return pages
+
+
+def _page_apart_from_url(response: Any) -> str:
+    """The page without what differs from one request to the next: the URL it echoes
+    and its form's CSRF token (signed with the time)."""
+    text = str(response.text).replace(response.request.path, "")
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", text)
+
+
+def test_another_tenants_web_pages_and_objects_are_404(app: Flask, two_tenants: Any) -> None:
+    """The probe for the web app: signed in to tenant A, every page and form of tenant B
+    is a 404, and so is every page of A given the id of one of B's objects."""
+    a, b, admin_a, _ = two_tenants
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["account_id"] = str(admin_a.account.id)
+    home = browser.get(f"/t/{a.slug}/").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', home)
+    assert token is not None
+    form = {"csrf_token": token[1]}
+    foreign_ids = _all_ids(app, b.id)
+    pages = _web_pages(app)
+    assert len(pages) >= 10
+
+    def url(endpoint: str, slug: str, ids: dict[str, uuid.UUID]) -> str:
+        with app.test_request_context():
+            return url_for(endpoint, tenant=slug, **ids)
+
+    def call(method: str, target: str) -> Any:
+        return browser.post(target, data=form) if method == "POST" else browser.get(target)
+
+    for endpoint, method, id_names in pages:
+        response = call(method, url(endpoint, b.slug, {n: uuid.uuid4() for n in id_names}))
+        assert response.status_code == 404, (method, endpoint, response.status_code)
+        if not id_names:
+            continue
+        missing = call(method, url(endpoint, a.slug, {n: uuid.uuid4() for n in id_names}))
+        assert missing.status_code == 404, (method, endpoint, missing.status_code)
+        unknown = _page_apart_from_url(missing)
+        for foreign in foreign_ids:
+            found = call(method, url(endpoint, a.slug, {n: foreign for n in id_names}))
+            assert found.status_code == 404, (method, endpoint, found.status_code)
+            # Word for word the page of an id that does not exist, but for the URL it echoes.
+            assert _page_apart_from_url(found) == unknown, (method, endpoint)

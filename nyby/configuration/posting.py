@@ -8,8 +8,12 @@ in for any team. A role with no teams listed is open to everyone who may post.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from nyby.auth.permissions import Action, allows
 from nyby.configuration.models import VolunteerRole
+from nyby.core.db import db
 from nyby.core.errors import Forbidden
 from nyby.members.models import Membership
 
@@ -35,3 +39,14 @@ def require_may_post(membership: Membership, role: VolunteerRole) -> None:
         f"{', '.join(keys)} (or by a coordinator or an admin); you are in none of them.",
         errors={"role": [f"Posted only by the teams {', '.join(keys)}."], "teams": keys},
     )
+
+
+def roles_to_post(membership: Membership) -> list[VolunteerRole]:
+    """The active roles this member may post tasks in, in the tenant's order."""
+    roles = db.session.scalars(
+        select(VolunteerRole)
+        .where(VolunteerRole.is_active)
+        .options(selectinload(VolunteerRole.posted_by_teams))
+        .order_by(VolunteerRole.position, VolunteerRole.key)
+    )
+    return [role for role in roles if may_post(membership, role)]

@@ -174,6 +174,19 @@ def _radius(actor: Actor, search: Search) -> float:
     return DEFAULT_RADIUS_KM
 
 
+def roles_to_take(actor: Actor, at: datetime, key: str | None = None) -> list[VolunteerRole]:
+    """The active roles (or the one role ``key``) the caller is qualified to take tasks in."""
+    offered = select(VolunteerRole).where(VolunteerRole.is_active)
+    if key is not None:
+        offered = offered.where(VolunteerRole.key == key)
+    roles = db.session.scalars(offered.order_by(VolunteerRole.position, VolunteerRole.key)).all()
+    return [
+        role
+        for role, q in zip(roles, qualifications_for(actor.membership, roles, at), strict=True)
+        if q.qualified
+    ]
+
+
 @dataclass(frozen=True)
 class Reach:
     """Where a search measures from, and what it matches: ``common`` for every open
@@ -191,15 +204,7 @@ def _reach(actor: Actor, search: Search, prefilter: bool) -> Reach:
     actor.require(Action.TAKE_TASKS)
     now = utcnow()
     here, radius = _origin(actor, search), _radius(actor, search)
-    offered = select(VolunteerRole).where(VolunteerRole.is_active)
-    if search.role is not None:
-        offered = offered.where(VolunteerRole.key == search.role)
-    roles = db.session.scalars(offered).all()
-    takeable = [
-        role
-        for role, q in zip(roles, qualifications_for(actor.membership, roles, now), strict=True)
-        if q.qualified
-    ]
+    takeable = roles_to_take(actor, now, search.role)
     travelling = [r.id for r in takeable if not r.remote]
     dx = (Task.longitude - here.longitude) * (KM_PER_DEGREE * math.cos(math.radians(here.latitude)))
     dy = (Task.latitude - here.latitude) * KM_PER_DEGREE

@@ -158,6 +158,7 @@ class TakeGroupSchema(ma.Schema):
 
 class TaskQuerySchema(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    client_id = ma.fields.UUID(metadata={"description": "Only this client's tasks"})
 
 
 class CompletionSchema(ma.Schema):

@@ -125,7 +125,7 @@ def place_task(task: Any, data: dict[str, Any], client: Client | None, role: Vol
     locate(task, Place(latitude, longitude))
 
 
-def list_tasks(actor: Actor, status: str | None = None) -> Rows:
+def list_tasks(actor: Actor, status: str | None = None, client_id: uuid.UUID | None = None) -> Rows:
     """The care team sees every task; takers see the ones they hold."""
     statement = select(Task).order_by(Task.due_by, Task.id)
     if not actor.can(Action.VIEW_ALL_TASKS):
@@ -133,6 +133,8 @@ def list_tasks(actor: Actor, status: str | None = None) -> Rows:
         statement = statement.where(Task.assignee_id == actor.membership.id)
     if status is not None:
         statement = statement.where(Task.status == status)
+    if client_id is not None:
+        statement = statement.where(Task.client_id == client_id)
     return Rows(statement, lambda page: present_all(actor, [row[0] for row in page]))
 
 

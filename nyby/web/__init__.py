@@ -25,10 +25,21 @@ def select_locale() -> str:
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
 
 
+def select_timezone() -> str | None:
+    """Times are shown in the tenant's zone (its people live there)."""
+    actor = g.get("actor")
+    return str(actor.tenant.timezone) if actor is not None else None
+
+
 def init_web(app: Flask) -> None:
+    # Each domain adds its pages to the one web blueprint (its views.py).
+    import nyby.clients.views
+    import nyby.members.views
+    import nyby.onboarding.views
+    import nyby.tasks.views  # noqa: F401
     from nyby.web.views import web
 
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals["get_locale"] = get_locale
     # Only the web pages use cookies, so only they are CSRF-checked (in their
     # blueprint); the API authenticates with bearer tokens.

@@ -1,19 +1,35 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from nyby.auth.permissions import Role
+from nyby.auth.permissions import Action, Role
 from nyby.auth.services import check_credentials
-from nyby.core.errors import DomainError, TooManyRequests
-from nyby.tenancy.resolution import NotLoggedIn, current_actor, memberships_of
+from nyby.core.db import db
+from nyby.core.errors import DomainError, NotFound, TooManyRequests
+from nyby.tenancy.resolution import NotLoggedIn, memberships_of
 from nyby.web import SUPPORTED_LOCALES, csrf
 
 web = Blueprint("web", __name__, template_folder="../templates")
@@ -22,6 +38,72 @@ web = Blueprint("web", __name__, template_folder="../templates")
 @web.before_request
 def _protect() -> None:
     csrf.protect()
+
+
+@web.url_defaults
+def _this_tenant(endpoint: str, values: dict[str, Any]) -> None:
+    """Links between a tenant's pages stay in that tenant without saying so each time."""
+    actor = g.get("actor")
+    if (
+        actor is not None
+        and "tenant" not in values
+        and current_app.url_map.is_endpoint_expecting(endpoint, "tenant")
+    ):
+        values["tenant"] = actor.tenant.slug
+
+
+@web.context_processor
+def _navigation() -> dict[str, Any]:
+    """The tenant's menu, as the caller's roles allow."""
+    actor = g.get("actor")
+    if actor is None:
+        return {"tenant": None, "menu": []}
+    menu = [("web.tenant_home", _("Home"))]
+    if actor.can(Action.TAKE_TASKS):
+        menu += [
+            ("web.tasks_near", _("Tasks near me")),
+            ("web.street_groups", _("Street groups")),
+            ("web.my_tasks", _("My tasks")),
+            ("web.my_roles", _("My roles and checks")),
+            ("web.settings", _("My home area")),
+        ]
+    if actor.can(Action.VIEW_CLIENTS):
+        menu += [("web.clients", _("Clients"))]
+    if actor.can(Action.VIEW_ALL_TASKS):
+        menu += [("web.all_tasks", _("Tasks"))]
+    if actor.can(Action.VIEW_MEMBERS):
+        menu += [("web.volunteers", _("Volunteers"))]
+    menu += [("web.help_page", _("Help"))]
+    return {"tenant": actor.tenant, "menu": menu, "actor": actor}
+
+
+# What a refusal means, in the person's words; the service's detail follows it.
+REFUSALS = {
+    403: lazy_gettext("You cannot do this yet."),
+    404: lazy_gettext("It is no longer there."),
+    409: lazy_gettext("Someone got there first, or it has moved on."),
+    422: lazy_gettext("That did not work."),
+}
+
+
+def refusal(error: DomainError) -> str:
+    headline = REFUSALS.get(error.status, lazy_gettext("That did not work."))
+    return f"{headline} {error.detail}"
+
+
+def act(call: Callable[[], Any], done: str, then: str) -> Response:
+    """A button's POST: one service call, then back to a page (post/redirect/get) with
+    a message saying what happened; a refusal changes nothing."""
+    try:
+        call()
+    except NotFound:
+        raise  # no such thing here (or another tenant's): the same 404 page as anywhere
+    except DomainError as error:
+        db.session.rollback()
+        flash(refusal(error), "error")
+    else:
+        flash(done, "success")
+    return redirect(then, 303)
 
 
 @web.errorhandler(NotLoggedIn)
@@ -109,9 +191,52 @@ ROLE_LABELS = {
 }
 
 
+@web.get("/t/<tenant>/help")
+def help_page() -> str:
+    """What each part of the app is for, for the caller's roles."""
+    return render_template("web/help.html")
+
+
+@web.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """Installable as an app (PWA), named and coloured as the tenant the person uses."""
+    actor = g.get("actor")
+    name = actor.tenant.name if actor is not None else "nyby"
+    colour = (actor.tenant.branding.get("primary_colour") if actor else None) or "#1d5c96"
+    body = {
+        "name": name,
+        "short_name": name[:12],
+        "start_url": url_for("web.home"),
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": colour,
+        "icons": [
+            {"src": url_for("static", filename="icon.svg"), "sizes": "any", "type": "image/svg+xml"}
+        ],
+    }
+    return current_app.response_class(json.dumps(body), mimetype="application/manifest+json")
+
+
+@web.get("/sw.js")
+def service_worker() -> Response:
+    """Served from the root so that it may look after every page of the app."""
+    response = send_from_directory(current_app.static_folder or "", "sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+# Front-end packages come from the npm registry (package.json) and are served from here.
+VENDOR = Path(__file__).resolve().parents[2] / "node_modules"
+VENDORED = {"leaflet": VENDOR / "leaflet" / "dist"}
+
+
+@web.get("/vendor/<package>/<path:name>")
+def vendor(package: str, name: str) -> Response:
+    if package not in VENDORED:
+        abort(404)
+    return send_from_directory(VENDORED[package], name, max_age=86400)
+
+
 @web.get("/t/<tenant>/")
 def tenant_home() -> str:
-    actor = current_actor()
-    return render_template(
-        "web/tenant.html", actor=actor, tenant=actor.tenant, role_names=ROLE_LABELS
-    )
+    return render_template("web/tenant.html", role_names=ROLE_LABELS)

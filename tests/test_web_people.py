@@ -1,0 +1,83 @@
+"""The web app's people pages: my home area, my roles and checks, a coordinator's
+decisions, and street groups taken from a browser."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from nyby.auth.permissions import Role
+from tests.conftest import Person, World
+from tests.tasking import post_task, volunteer
+from tests.test_web_tasks import BOROUGH, post_form, signed_in
+
+
+def test_a_volunteer_sets_a_home_area_and_browses_from_it(
+    app: Flask, client: Any, world: World, borough: Any, nurse: Person
+) -> None:
+    post_task(client, nurse, title="Pick up a prescription")
+    amy = signed_in(app, volunteer(app, world, borough))
+    no_home = amy.get(f"{BOROUGH}/tasks/near")
+    assert no_home.status_code == 200 and "set your home area" in no_home.text.lower()
+    wrong = post_form(amy, f"{BOROUGH}/settings", {"latitude": "91", "longitude": "0"})
+    assert wrong.status_code == 422 and "Between -90 and 90." in wrong.text
+    assert 'value="91"' in wrong.text, "what was typed is kept"
+    saved = post_form(
+        amy,
+        f"{BOROUGH}/settings",
+        {"latitude": "51.5", "longitude": "-0.14", "travel_radius_km": "3"},
+    )
+    assert saved.status_code == 303
+    near = amy.get(f"{BOROUGH}/tasks/near").text
+    assert "Pick up a prescription" in near and "Measured from your home area." in near
+
+
+def test_a_coordinator_approves_a_role_and_records_a_check(
+    app: Flask, world: World, borough: Any
+) -> None:
+    coordinator = signed_in(app, world.person(borough, Role.COORDINATOR))
+    newcomer = world.person(borough, Role.VOLUNTEER)
+    assert newcomer.membership is not None
+    listed = coordinator.get(f"{BOROUGH}/volunteers").text
+    assert newcomer.account.name in listed
+    page = f"{BOROUGH}/volunteers/{newcomer.membership.id}"
+    before = coordinator.get(page).text
+    assert "Not applied" in before and "missing dbs-basic" in before
+    approved = post_form(
+        coordinator, f"{page}/roles", {"role": "shopper", "status": "approved"}, page
+    )
+    assert approved.status_code == 303
+    checked = post_form(
+        coordinator, f"{page}/checks", {"check_type": "dbs-basic", "status": "verified"}, page
+    )
+    assert checked.status_code == 303
+    after = coordinator.get(page).text
+    assert "Approved" in after and "Verified" in after and "missing dbs-basic" not in after
+    bad = post_form(coordinator, f"{page}/checks", {"check_type": "", "status": "verified"}, page)
+    assert bad.status_code == 303 and "Please fill this in." in coordinator.get(page).text
+    mine = signed_in(app, newcomer).get(f"{BOROUGH}/me/roles").text
+    assert "Approved" in mine and "Yes" in mine
+    assert signed_in(app, newcomer).get(f"{BOROUGH}/volunteers").status_code == 403
+
+
+def test_a_street_champion_takes_a_street_from_the_browser(
+    app: Flask, client: Any, world: World, borough: Any, nurse: Person
+) -> None:
+    for title in ("Shop for number 2", "Shop for number 4"):
+        body = {"address": "Example Road", "latitude": 51.5014, "longitude": -0.1419}
+        post_task(client, nurse, title=title, client_id=None, **body)
+    champion = signed_in(app, volunteer(app, world, borough))
+    where = {"latitude": "51.5", "longitude": "-0.14"}
+    streets = champion.get(f"{BOROUGH}/tasks/streets", query_string=where)
+    assert "2 tasks in one street" in streets.text
+    ids = re.findall(r'name="task_id" value="([^"]+)"', streets.text)
+    assert len(ids) == 2
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', streets.text)[0]
+    taken = champion.post(
+        f"{BOROUGH}/tasks/streets/accept", data={"csrf_token": token, "task_id": ids}
+    )
+    assert taken.status_code == 303
+    mine = champion.get(f"{BOROUGH}/tasks/mine").text
+    assert "Shop for number 2" in mine and "Shop for number 4" in mine
