@@ -131,6 +131,15 @@ DEMO_QUALIFICATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# Where each demo volunteer lives (latitude, longitude, km they will travel): "tasks near
+# me" in the web app starts from here, so the demo's tasks show at once.
+DEMO_HOME_AREAS: dict[str, tuple[float, float, float]] = {
+    "volunteer@demo-borough.example": (51.5007, -0.1246, 10.0),
+    "sam@demo-borough.example": (51.5155, -0.0922, 10.0),
+    "frivillig@demo-kommune.example": (59.9170, 10.7500, 5.0),
+}
+
+
 def create_person(
     email: str,
     name: str,
@@ -183,6 +192,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _add_demo_teams(tenant)
         _add_demo_clients(tenant)
         _add_demo_qualifications(tenant)
+        _add_demo_home_areas(tenant)
         _add_demo_tasks(tenant)
     return logins
 
@@ -293,6 +303,19 @@ def _add_demo_teams(tenant: Tenant) -> None:
             ).one()
             current = [team.key for team in member.teams]
             set_teams(member, current + [key for key in keys if key not in current])
+        db.session.commit()
+
+
+def _add_demo_home_areas(tenant: Tenant) -> None:
+    with tenant_scope(tenant.id):
+        for email, (latitude, longitude, radius) in DEMO_HOME_AREAS.items():
+            member = db.session.scalar(
+                select(Membership).join(Membership.account).where(Account.email == email)
+            )
+            if member is not None and member.home_latitude is None:
+                member.home_latitude, member.home_longitude = latitude, longitude
+                member.home_area_cell = Place(latitude, longitude).area_cell
+                member.travel_radius_km = radius
         db.session.commit()
 
 

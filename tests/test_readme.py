@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,3 +120,19 @@ def test_the_demo_has_clients_for_the_care_team_only(demo_server: str) -> None:
     assert len([t for t in tasks if t["series_id"]]) == 1
     # Sam's DBS check expired last month: nothing he may take.
     assert call(near, token("sam@demo-borough.example")) == (200, [])
+
+
+def test_the_demo_volunteer_finds_tasks_near_home_in_the_web_app(demo_server: str) -> None:
+    """README: Amy logs in and "Tasks near me" lists what she may take around her home."""
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    login = browser.open(demo_server + "/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert token is not None
+    form = {"email": "volunteer@demo-borough.example", "password": "demo-password"}
+    body = urllib.parse.urlencode({**form, "csrf_token": token[1]}).encode()
+    browser.open(demo_server + "/login", data=body, timeout=10)
+    page = browser.open(demo_server + "/t/demo-borough/tasks/near", timeout=10).read().decode()
+    assert "Measured from your home area." in page
+    assert "4 tasks you can take" in page and "Weekly shop" in page

@@ -161,6 +161,7 @@ def present_all(actor: Actor, tasks: Sequence[Task]) -> list[dict[str, Any]]:
     for task in tasks:
         view = {column.key: getattr(task, column.key) for column in Task.__table__.columns}
         view["role_key"] = task.role_key
+        view["role_name"] = task.role.name  # for the web pages; the API gives the key
         view["category_key"] = task.category_key
         view["client"] = None
         if not can_see_everything(actor, task):

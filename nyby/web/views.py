@@ -153,8 +153,11 @@ def login() -> Any:
         except DomainError:
             error, status = _("Wrong email or password."), 401
         else:
+            chosen = session.get("locale")  # a language picked before logging in stays
             session.clear()
             session["account_id"] = str(account.id)
+            if chosen:
+                session["locale"] = chosen
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
     return render_template("web/login.html", error=error), status
