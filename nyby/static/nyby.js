@@ -2,30 +2,19 @@
 (function () {
   "use strict";
 
-  // "Use where I am now": fill the hidden latitude/longitude from the browser and search.
-  var locate = document.querySelector("[data-locate]");
-  if (locate && "geolocation" in navigator) {
-    locate.hidden = false;
-    locate.addEventListener("click", function () {
+  // "Use where I am now": fill latitude and longitude from the browser (and, on the
+  // search form, search from there at once).
+  document.querySelectorAll("[data-locate]").forEach(function (button) {
+    if (!("geolocation" in navigator)) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
       navigator.geolocation.getCurrentPosition(function (position) {
         document.getElementById("f-latitude").value = position.coords.latitude.toFixed(5);
         document.getElementById("f-longitude").value = position.coords.longitude.toFixed(5);
-        document.getElementById("near-form").submit();
+        if (button.dataset.locate === "search") { button.form.submit(); }
       });
     });
-  }
-
-  // On the home-area form, "use where I am now" fills in the two fields.
-  var fill = document.querySelector("[data-locate-fill]");
-  if (fill && "geolocation" in navigator) {
-    fill.hidden = false;
-    fill.addEventListener("click", function () {
-      navigator.geolocation.getCurrentPosition(function (position) {
-        document.getElementById("f-latitude").value = position.coords.latitude.toFixed(5);
-        document.getElementById("f-longitude").value = position.coords.longitude.toFixed(5);
-      });
-    });
-  }
+  });
 
   // The map of rough task areas (Leaflet, served locally). With no tiles reachable it
   // still shows the areas and their links; the list beside it holds the same tasks.

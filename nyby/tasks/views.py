@@ -53,9 +53,12 @@ REPEATS = {
 }
 
 
-def _page_number() -> int:
-    number = request.args.get("page", "1")
-    return max(1, int(number)) if number.isdigit() else 1
+def _page_of(result: Any) -> dict[str, Any]:
+    """The page of a listing asked for (``?page=N``), with what the pager shows."""
+    asked = request.args.get("page", "1")
+    number = max(1, int(asked)) if asked.isdigit() and len(asked) < 7 else 1
+    rows, total = read_page(result, (number - 1) * PAGE_SIZE, PAGE_SIZE)
+    return {"tasks": rows, "total": total, "page": number, "pages": max(1, -(-total // PAGE_SIZE))}
 
 
 @web.get("/t/<tenant>/tasks/near")
@@ -65,13 +68,10 @@ def tasks_near() -> Any:
     actor = current_actor()
     actor.require(Action.TAKE_TASKS)
     search, form = read_form(NearQuerySchema(), request.args, actor.tenant.timezone)
-    tasks: list[dict[str, Any]] = []
-    total, number = 0, _page_number()
+    found: dict[str, Any] = {"tasks": [], "total": 0, "page": 1, "pages": 1}
     if search is not None:
         try:
-            tasks, total = read_page(
-                browse.open_tasks_near(actor, search), (number - 1) * PAGE_SIZE, PAGE_SIZE
-            )
+            found = _page_of(browse.open_tasks_near(actor, search))
         except DomainError as error:  # no point given and no home area set
             form.refuse(error, fallback="latitude")
     areas = [
@@ -80,15 +80,12 @@ def tasks_near() -> Any:
             "title": t["title"],
             "at": h3.cell_to_latlng(t["area_cell"]),
         }
-        for t in tasks
+        for t in found["tasks"]
         if t.get("area_cell")
     ]
     return render_template(
         "web/tasks/near.html",
-        tasks=tasks,
-        total=total,
-        page=number,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **found,
         form=form,
         radii=RADII_KM,
         roles=browse.roles_to_take(actor, utcnow()),
@@ -150,14 +147,9 @@ def all_tasks() -> str:
     status = request.args.get("status") or None
     if status not in {None, *TaskStatus}:
         status = None
-    number = _page_number()
-    rows, total = read_page(services.list_tasks(actor, status), (number - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template(
         "web/tasks/list.html",
-        tasks=rows,
-        total=total,
-        page=number,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **_page_of(services.list_tasks(actor, status)),
         status=status,
         status_names=STATUS_NAMES,
     )
