@@ -81,3 +81,19 @@ def test_a_street_champion_takes_a_street_from_the_browser(
     assert taken.status_code == 303
     mine = champion.get(f"{BOROUGH}/tasks/mine").text
     assert "Shop for number 2" in mine and "Shop for number 4" in mine
+
+
+def test_a_persons_language_follows_them_to_another_device(
+    app: Flask, world: World, borough: Any
+) -> None:
+    amy = world.person(borough, Role.VOLUNTEER)
+    phone = signed_in(app, amy)
+    chosen = post_form(phone, "/language", {"locale": "nb", "next": f"{BOROUGH}/"}, f"{BOROUGH}/")
+    assert chosen.status_code == 302
+    laptop = signed_in(app, amy)  # a new session, without the phone's choice
+    assert '<html lang="nb">' in laptop.get(f"{BOROUGH}/").text
+
+
+def test_everyone_reads_what_each_role_involves(app: Flask, world: World, borough: Any) -> None:
+    page = signed_in(app, world.person(borough, Role.VOLUNTEER)).get(f"{BOROUGH}/roles").text
+    assert "Shopper" in page and "Checks needed:" in page

@@ -102,7 +102,8 @@ def test_a_professional_posts_a_task_and_a_volunteer_takes_and_completes_it(
     )
     assert done.status_code == 303
     assert "Completed" in care.get(task_url).text and "All fine" in care.get(task_url).text
-    assert "Weekly shop" in helper.get(f"{BOROUGH}/tasks/mine").text
+    mine = helper.get(f"{BOROUGH}/tasks/mine").text
+    assert "Weekly shop" in mine and "1 task completed" in mine and "0.8 hours given" in mine
 
 
 def test_a_half_written_task_keeps_what_was_typed_with_errors_next_to_the_fields(
@@ -192,3 +193,65 @@ def test_another_tenants_pages_and_objects_are_404(
     own_tenant = task_url.replace("/t/borough/", "/t/kommune/")
     assert outsider.get(own_tenant).status_code == 404
     assert outsider.get(client_url.replace("/t/borough/", "/t/kommune/")).status_code == 404
+
+
+def test_a_task_is_posted_again_from_its_page(app: Flask, borough: Any, nurse: Person) -> None:
+    care = signed_in(app, nurse)
+    client_id = add_client(care).rsplit("/", 1)[1]
+    first = post_form(
+        care,
+        f"{BOROUGH}/tasks/new?client_id={client_id}",
+        {
+            "client_id": client_id,
+            "role": "shopper",
+            "title": "Chemist run",
+            "description": "Collect the blister pack",
+            "earliest_start": "2099-01-05T10:00",
+            "due_by": "2099-01-05T16:00",
+            "estimated_minutes": "25",
+        },
+    ).headers["Location"]
+    task_id = first.rsplit("/", 1)[1]
+    assert f"/tasks/new?from={task_id}" in care.get(first).text
+    again = care.get(f"{BOROUGH}/tasks/new", query_string={"from": task_id}).text
+    assert 'value="Chemist run"' in again and "Collect the blister pack" in again
+    assert 'value="25"' in again and f'name="client_id" value="{client_id}"' in again
+    assert '<option value="shopper" selected>' in again
+
+
+def test_a_volunteer_takes_every_visit_of_a_series_and_gives_it_back(
+    app: Flask, world: World, borough: Any, nurse: Person
+) -> None:
+    care = signed_in(app, nurse)
+    client_id = add_client(care).rsplit("/", 1)[1]
+    day = (utcnow() + timedelta(days=1)).strftime("%Y-%m-%d")
+    visit = post_form(
+        care,
+        f"{BOROUGH}/tasks/new?client_id={client_id}",
+        {
+            "client_id": client_id,
+            "role": "shopper",
+            "title": "Tuesday shopping",
+            "earliest_start": f"{day}T10:00",
+            "due_by": f"{day}T16:00",
+            "estimated_minutes": "45",
+            "repeat": "FREQ=WEEKLY",
+        },
+    ).headers["Location"]
+    amy = signed_in(app, volunteer(app, world, borough))
+    page = amy.get(visit).text
+    series_id = re.search(r"/series/([0-9a-f-]+)/accept", page)
+    assert series_id is not None, "an open visit offers the whole series"
+    taken = post_form(amy, f"{BOROUGH}/series/{series_id[1]}/accept", {}, page=visit)
+    assert taken.status_code == 303
+    mine = amy.get(f"{BOROUGH}/tasks/mine").text
+    assert "Visits that repeat" in mine and mine.count(">Tuesday shopping</a>") == 2
+    given = post_form(
+        amy,
+        f"{BOROUGH}/series/{series_id[1]}/release",
+        {"note": "Moving away"},
+        page=f"{BOROUGH}/tasks/mine",
+    )
+    assert given.status_code == 303
+    after = amy.get(f"{BOROUGH}/tasks/mine").text
+    assert "Visits that repeat" not in after and ">Tuesday shopping</a>" not in after

@@ -201,6 +201,12 @@ def authenticate_request() -> None:
     g.account = account
 
 
+def choose_language(account: Account, locale: str) -> None:
+    """The person's own language, kept with their account (every tenant, every device)."""
+    account.locale = locale
+    db.session.flush()
+
+
 def describe_me(account: Account) -> dict[str, Any]:
     from nyby.tenancy.resolution import memberships_of
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Select, select, update
 
 from nyby.auth.permissions import Action
@@ -136,6 +139,35 @@ def list_tasks(actor: Actor, status: str | None = None, client_id: uuid.UUID | N
     if client_id is not None:
         statement = statement.where(Task.client_id == client_id)
     return Rows(statement, lambda page: present_all(actor, [row[0] for row in page]))
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What a helper has done: tasks completed and hours given, month by month."""
+
+    tasks: int
+    minutes: int
+    by_month: list[tuple[date, int]]  # (first day of the month, minutes), oldest first
+
+
+def activity(actor: Actor, months: int = 6) -> Activity:
+    """The caller's own record of completed tasks, for the last ``months`` months."""
+    actor.require(Action.TAKE_TASKS)
+    done = db.session.execute(
+        select(Task.completed_at, Task.minutes_spent).where(
+            Task.assignee_id == actor.membership.id,
+            Task.status == TaskStatus.COMPLETED.value,
+        )
+    ).all()
+    today = utcnow().date().replace(day=1)
+    starts = [today - relativedelta(months=n) for n in range(months - 1, -1, -1)]
+    minutes = dict.fromkeys(starts, 0)
+    for at, spent in done:
+        month = at.date().replace(day=1) if at else None
+        if month in minutes:
+            minutes[month] += spent or 0
+    total = sum(spent or 0 for _at, spent in done)
+    return Activity(len(done), total, list(minutes.items()))
 
 
 def present(actor: Actor, task: Task) -> dict[str, Any]:

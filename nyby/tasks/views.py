@@ -129,13 +129,32 @@ def take_street_group() -> Response:
 
 @web.get("/t/<tenant>/tasks/mine")
 def my_tasks() -> str:
+    """What I hold now, the repeat series I hold, what I have done, and my hours."""
     actor = current_actor()
     actor.require(Action.TAKE_TASKS)
     rows, _total = read_page(services.list_tasks(actor), 0, 100)
     current = [t for t in rows if t["status"] in {TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS}]
     done = [t for t in rows if t not in current]
+    held, _count = read_page(series.list_series(actor), 0, 50)
     return render_template(
-        "web/tasks/mine.html", current=current, done=done, status_names=STATUS_NAMES
+        "web/tasks/mine.html",
+        current=current,
+        done=done,
+        held=held,
+        activity=services.activity(actor),
+        repeats=REPEATS,
+        status_names=STATUS_NAMES,
+    )
+
+
+@web.post("/t/<tenant>/series/<uuid:series_id>/release")
+def release_series(series_id: uuid.UUID) -> Response:
+    actor = current_actor()
+    note = request.form.get("note", "")[:2000]
+    return act(
+        lambda: series.release_series(actor, series.get_series_or_404(actor, series_id), note),
+        _("You gave the series back; the poster has been told."),
+        url_for("web.my_tasks"),
     )
 
 
@@ -268,14 +287,14 @@ def post_task() -> Any:
     """A task in a few fields: for whom, which role, what, and when; once or repeating."""
     actor = current_actor()
     actor.require(Action.POST_TASKS)
-    client_id = request.values.get("client_id", "")
+    form, status = Form(values=_copy_of(actor, request.args.get("from", ""))), 200
+    client_id = request.values.get("client_id") or form.value("client_id")
     client = None
     if client_id:
         try:
             client = get_client_or_404(actor, uuid.UUID(client_id), Action.VIEW_CLIENTS)
         except ValueError:
             client = None
-    form, status = Form(values={"client_id": client_id}), 200
     if request.method == "POST":
         repeat = request.form.get("repeat", "")
         schema = SeriesCreateSchema() if repeat in REPEATS and repeat else TaskCreateSchema()
@@ -305,6 +324,35 @@ def post_task() -> Any:
         repeats=REPEATS,
         defaults=_default_times(actor.tenant.timezone),
     ), status
+
+
+# What "post it again" copies from an earlier task; the times are chosen afresh.
+COPIED = (
+    "role_key",
+    "title",
+    "description",
+    "estimated_minutes",
+    "what_to_bring",
+    "payment_note",
+    "client_id",
+    "address",
+    "latitude",
+    "longitude",
+)
+
+
+def _copy_of(actor: Actor, task_id: str) -> dict[str, str]:
+    """The fields of an earlier task, to post it again (``?from=<task id>``)."""
+    try:
+        earlier = services.present(actor, get_task_or_404(actor, uuid.UUID(task_id)))
+    except ValueError:
+        return {}
+    values = {name: "" if earlier[name] is None else str(earlier[name]) for name in COPIED}
+    values["role"] = values.pop("role_key")
+    if values["client_id"]:  # a client's task goes to where the client is now
+        for name in ("address", "latitude", "longitude"):
+            values.pop(name)
+    return values
 
 
 def _default_times(timezone: str) -> dict[str, str]:

@@ -34,6 +34,7 @@ def select_timezone() -> str | None:
 def init_web(app: Flask) -> None:
     # Each domain adds its pages to the one web blueprint (its views.py).
     import nyby.clients.views
+    import nyby.configuration.views
     import nyby.members.views
     import nyby.onboarding.views
     import nyby.tasks.views  # noqa: F401

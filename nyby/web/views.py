@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from nyby.auth.permissions import Action, Role
-from nyby.auth.services import check_credentials
+from nyby.auth.services import check_credentials, choose_language
 from nyby.core.db import db
 from nyby.core.errors import DomainError, NotFound, TooManyRequests
 from nyby.tenancy.resolution import NotLoggedIn, memberships_of
@@ -73,7 +73,7 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.all_tasks", _("Tasks"))]
     if actor.can(Action.VIEW_MEMBERS):
         menu += [("web.volunteers", _("Volunteers"))]
-    menu += [("web.help_page", _("Help"))]
+    menu += [("web.roles", _("Roles and checks")), ("web.help_page", _("Help"))]
     return {"tenant": actor.tenant, "menu": menu, "actor": actor}
 
 
@@ -175,6 +175,8 @@ def language() -> Response:
     if chosen not in SUPPORTED_LOCALES:
         abort(400)
     session["locale"] = chosen
+    if g.get("account") is not None:
+        choose_language(g.account, chosen)
     return redirect(_safe_next(request.form.get("next")))
 
 
