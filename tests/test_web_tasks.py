@@ -255,3 +255,41 @@ def test_a_volunteer_takes_every_visit_of_a_series_and_gives_it_back(
     assert given.status_code == 303
     after = amy.get(f"{BOROUGH}/tasks/mine").text
     assert "Visits that repeat" not in after and ">Tuesday shopping</a>" not in after
+
+
+def test_two_people_editing_a_client_at_once_never_overwrite_each_other(
+    app: Flask, world: World, borough: Any, nurse: Person
+) -> None:
+    grace = signed_in(app, nurse)
+    client_page = add_client(grace)
+    edit = f"{client_page}/edit"
+    tom = signed_in(app, world.person(borough, Role.COORDINATOR))
+    forms = {who: browser.get(edit).text for who, browser in (("grace", grace), ("tom", tom))}
+
+    def fields(page: str, **changes: str) -> dict[str, str]:
+        version = re.search(r'name="version" value="(\d+)"', page)
+        assert version is not None
+        base = {
+            "name": "Edith Clark",
+            "address": "12 Example Road",
+            "latitude": "51.5014",
+            "longitude": "-0.1419",
+            "status": "active",
+            "version": version[1],
+            "csrf_token": csrf(page),
+        }
+        return {**base, **changes}
+
+    first = grace.post(edit, data=fields(forms["grace"], phone="020 7946 0000"))
+    assert first.status_code == 303
+    second = tom.post(edit, data=fields(forms["tom"], risk_assessment="Steep stairs"))
+    assert second.status_code == 409
+    assert "Someone else changed these details" in second.text and "Steep stairs" in second.text
+    saved = tom.post(
+        edit, data=fields(second.text, risk_assessment="Steep stairs", phone="020 7946 0000")
+    )
+    assert saved.status_code == 303
+    page = grace.get(client_page).text
+    assert "020 7946 0000" in page
+    ended = tom.post(edit, data=fields(tom.get(edit).text, status="ended"))
+    assert ended.status_code == 422 and 'id="f-status_reason-error"' in ended.text

@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from nyby.auth.permissions import Action
 from nyby.clients import services
 from nyby.clients.access import get_client_or_404
-from nyby.clients.schemas import ClientCreateSchema
+from nyby.clients.models import Client, ClientStatus
+from nyby.clients.schemas import ClientChangesSchema, ClientCreateSchema
 from nyby.core.api import read_page
 from nyby.core.errors import DomainError
 from nyby.tasks.services import list_tasks
@@ -51,6 +53,7 @@ def client_page(client_id: uuid.UUID) -> str:
         tasks=tasks,
         needs=NEEDS,
         status_names=STATUS_NAMES,
+        statuses=STATUSES,
     )
 
 
@@ -72,3 +75,70 @@ def new_client() -> Any:
                 return redirect(url_for("web.client_page", client_id=client.id), 303)
         status = 422
     return render_template("web/clients/new.html", form=form, needs=NEEDS), status
+
+
+STATUSES = {
+    ClientStatus.ACTIVE: lazy_gettext("Supported"),
+    ClientStatus.PAUSED: lazy_gettext("Paused (no new tasks for now)"),
+    ClientStatus.ENDED: lazy_gettext("No longer needs support"),
+}
+# What the form shows of a client, as text in its fields.
+SHOWN = (
+    "name",
+    "address",
+    "postcode",
+    "latitude",
+    "longitude",
+    "phone",
+    "interpreter_language",
+    "risk_assessment",
+    "status",
+    "status_reason",
+)
+
+
+@web.route("/t/<tenant>/clients/<uuid:client_id>/edit", methods=["GET", "POST"])
+def edit_client(client_id: uuid.UUID) -> Any:
+    """Change a client's details. Two people editing at once: the second to save is
+    shown the first one's changes, with what they typed kept, and saves again."""
+    actor = current_actor()
+    client = get_client_or_404(actor, client_id, Action.CHANGE_CLIENTS)
+    form, status = _as_form(client), 200
+    if request.method == "POST":
+        schema = ClientChangesSchema(exclude=("professionals",))
+        data, form = read_form(schema, request.form, actor.tenant.timezone)
+        if request.form.get("version") != str(client.version_id):
+            form.errors["form"] = [
+                _(
+                    "Someone else changed these details while you were editing. Their version "
+                    "is saved; check it against yours below and save again."
+                )
+            ]
+            form.values["version"] = str(client.version_id)
+            status = 409
+        elif data is not None:
+            try:
+                services.update_client(actor, client, data)
+            except DomainError as error:
+                form.refuse(error)
+            else:
+                flash(_("The changes are saved."), "success")
+                return redirect(url_for("web.client_page", client_id=client.id), 303)
+        status = status if status != 200 else 422
+    return render_template(
+        "web/clients/edit.html", client=client, form=form, needs=NEEDS, statuses=STATUSES
+    ), status
+
+
+def _as_form(client: Client) -> Form:
+    shown = {name: getattr(client, name) for name in SHOWN}
+    ticked = {need: "on" for need in NEEDS if getattr(client, need)}
+    consent = {"consent_given": "on"} if client.consent_given_at is not None else {}
+    return Form(
+        values={
+            **{name: "" if value is None else str(value) for name, value in shown.items()},
+            **ticked,
+            **consent,
+            "version": str(client.version_id),
+        }
+    )

@@ -32,6 +32,10 @@ MESSAGES = {
     "Give latitude and longitude together.": lazy_gettext(
         "Give the place as latitude and longitude, or pick it on the map."
     ),
+    # The services' own refusals that name a field.
+    "Required when pausing or ending support.": lazy_gettext(
+        "Say why, when support is paused or ended."
+    ),
 }
 _RANGE = re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.")
 _LONGEST = re.compile(r"Longer than maximum length (\d+)\.")
