@@ -110,8 +110,9 @@ def edit_client(client_id: uuid.UUID) -> Any:
         if request.form.get("version") != str(client.version_id):
             form.errors["form"] = [
                 _(
-                    "Someone else changed these details while you were editing. Their version "
-                    "is saved; check it against yours below and save again."
+                    "Someone else saved changes to these details while you were editing. "
+                    "Yours are below, not saved yet: check them against the client’s page "
+                    "and save again."
                 )
             ]
             form.values["version"] = str(client.version_id)
