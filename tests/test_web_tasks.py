@@ -284,7 +284,8 @@ def test_two_people_editing_a_client_at_once_never_overwrite_each_other(
     assert first.status_code == 303
     second = tom.post(edit, data=fields(forms["tom"], risk_assessment="Steep stairs"))
     assert second.status_code == 409
-    assert "Someone else saved changes to these details" in second.text and "Steep stairs" in second.text
+    assert "Someone else saved changes to these details" in second.text
+    assert "Steep stairs" in second.text
     saved = tom.post(
         edit, data=fields(second.text, risk_assessment="Steep stairs", phone="020 7946 0000")
     )

@@ -111,7 +111,7 @@ def edit_client(client_id: uuid.UUID) -> Any:
             form.errors["form"] = [
                 _(
                     "Someone else saved changes to these details while you were editing. "
-                    "Yours are below, not saved yet: check them against the client’s page "
+                    "Yours are below, not saved yet: check them against the client's page "
                     "and save again."
                 )
             ]
