@@ -58,6 +58,41 @@
     }, 10000);
   }
 
+  // A half-written form is kept in this browser until it has been sent and accepted:
+  // an expired session, a lost connection or a closed tab loses nothing.
+  var store = null;
+  try { store = window.localStorage; } catch (e) { store = null; }
+  if (store) {
+    document.querySelectorAll("[data-draft-done]").forEach(function (notice) {
+      Object.keys(store).forEach(function (key) {
+        if (key.indexOf("draft:" + notice.dataset.draftDone) === 0) { store.removeItem(key); }
+      });
+    });
+    document.querySelectorAll("form[data-draft]").forEach(function (form) {
+      var key = "draft:" + form.dataset.draft;
+      var fields = Array.prototype.filter.call(form.elements, function (field) {
+        return field.name && field.name !== "csrf_token" && field.type !== "hidden" && field.type !== "submit";
+      });
+      var saved = store.getItem(key);
+      // A page showing the server's errors already holds what was typed.
+      if (saved && !form.hasAttribute("data-draft-shown")) {
+        var values = JSON.parse(saved);
+        fields.forEach(function (field) {
+          if (!(field.name in values)) { return; }
+          if (field.type === "checkbox") { field.checked = values[field.name]; }
+          else { field.value = values[field.name]; }
+        });
+      }
+      form.addEventListener("input", function () {
+        var values = {};
+        fields.forEach(function (field) {
+          values[field.name] = field.type === "checkbox" ? field.checked : field.value;
+        });
+        store.setItem(key, JSON.stringify(values));
+      });
+    });
+  }
+
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () {});
   }

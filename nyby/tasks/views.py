@@ -313,7 +313,10 @@ def post_task() -> Any:
             except DomainError as error:
                 form.refuse(error)
             else:
-                flash(_("Your task is posted. You will see here when someone takes it."), "success")
+                flash(
+                    _("Your task is posted. You will see here when someone takes it."),
+                    "success draft:new-task",
+                )
                 return redirect(target, 303)
         status = 422
     return render_template(
