@@ -7,8 +7,13 @@ import re
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from nyby.auth.permissions import Role
+from nyby.configuration.models import CheckType, VolunteerRole
+from nyby.core.db import db
+from nyby.onboarding.models import CheckRecord, RoleAssignment
+from nyby.tenancy.context import tenant_scope
 from tests.conftest import Person, World
 from tests.tasking import post_task, volunteer
 from tests.test_web_tasks import BOROUGH, post_form, signed_in
@@ -97,3 +102,32 @@ def test_a_persons_language_follows_them_to_another_device(
 def test_everyone_reads_what_each_role_involves(app: Flask, world: World, borough: Any) -> None:
     page = signed_in(app, world.person(borough, Role.VOLUNTEER)).get(f"{BOROUGH}/roles").text
     assert "Shopper" in page and "Checks needed:" in page
+
+
+def test_the_approval_queue_lists_applications_and_checks_until_they_are_decided(
+    app: Flask, world: World, borough: Any
+) -> None:
+    newcomer = world.person(borough, Role.VOLUNTEER)
+    assert newcomer.membership is not None
+    with app.app_context(), tenant_scope(borough.id):
+        role = db.session.scalars(select(VolunteerRole).where(VolunteerRole.key == "shopper")).one()
+        check = db.session.scalars(select(CheckType)).one()
+        db.session.add_all(
+            [
+                RoleAssignment(membership_id=newcomer.membership.id, role_id=role.id),
+                CheckRecord(membership_id=newcomer.membership.id, check_type_id=check.id),
+            ]
+        )
+        db.session.commit()
+    coordinator = signed_in(app, world.person(borough, Role.COORDINATOR))
+    queue = coordinator.get(f"{BOROUGH}/waiting").text
+    assert newcomer.account.name in queue
+    assert "Applied for: Shopper" in queue and "Checks to verify: Basic DBS" in queue
+    page = f"{BOROUGH}/volunteers/{newcomer.membership.id}"
+    post_form(coordinator, f"{page}/roles", {"role": "shopper", "status": "approved"}, page)
+    post_form(
+        coordinator, f"{page}/checks", {"check_type": "dbs-basic", "status": "verified"}, page
+    )
+    assert "Nothing is waiting for a decision." in coordinator.get(f"{BOROUGH}/waiting").text
+    volunteer_view = signed_in(app, newcomer).get(f"{BOROUGH}/waiting")
+    assert volunteer_view.status_code == 403

@@ -5,11 +5,13 @@ The rule these feed, who may take a task, is ``onboarding.qualification``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from nyby.auth.permissions import Action
 from nyby.configuration.models import CheckType, VolunteerRole
@@ -60,6 +62,51 @@ def qualifications(actor: Actor, member: Membership) -> dict[str, Any]:
             for c in checks
         ],
     }
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A member with something for a coordinator to decide, oldest request first."""
+
+    member: Membership
+    roles: list[str]  # names of the roles they applied for
+    checks: list[str]  # names of the checks waiting to be verified
+    since: datetime
+
+
+def waiting_for_decision(actor: Actor) -> list[Waiting]:
+    """The approval queue: role applications and checks not yet decided, per member."""
+    actor.require(Action.VERIFY_VOLUNTEERS)
+    applied = db.session.execute(
+        select(RoleAssignment.membership_id, VolunteerRole.name, RoleAssignment.created_at)
+        .join(VolunteerRole, VolunteerRole.id == RoleAssignment.role_id)
+        .where(RoleAssignment.status == AssignmentStatus.APPLIED.value)
+    ).all()
+    pending = db.session.execute(
+        select(CheckRecord.membership_id, CheckType.name, CheckRecord.created_at)
+        .join(CheckType, CheckType.id == CheckRecord.check_type_id)
+        .where(CheckRecord.status == CheckStatus.PENDING.value)
+    ).all()
+    found: dict[Any, dict[str, Any]] = {}
+    for kind, rows in (("roles", applied), ("checks", pending)):
+        for member_id, name, at in rows:
+            entry = found.setdefault(member_id, {"roles": [], "checks": [], "since": at})
+            entry[kind].append(name)
+            entry["since"] = min(entry["since"], at)
+    members = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Membership)
+            .where(Membership.id.in_(found))
+            .options(selectinload(Membership.account))
+        )
+    }
+    queue = [
+        Waiting(members[mid], sorted(e["roles"]), sorted(e["checks"]), e["since"])
+        for mid, e in found.items()
+        if mid in members
+    ]
+    return sorted(queue, key=lambda w: w.since)
 
 
 def decide_role(actor: Actor, member: Membership, role_key: str, status: str) -> RoleAssignment:

@@ -31,6 +31,13 @@ STATES = {
 }
 
 
+@web.get("/t/<tenant>/waiting")
+def waiting() -> str:
+    """The approval queue: who applied for a role, whose checks wait to be verified."""
+    queue = services.waiting_for_decision(current_actor())
+    return render_template("web/onboarding/waiting.html", queue=queue)
+
+
 @web.get("/t/<tenant>/me/roles")
 def my_roles() -> str:
     actor = current_actor()

@@ -71,6 +71,8 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.clients", _("Clients"))]
     if actor.can(Action.VIEW_ALL_TASKS):
         menu += [("web.all_tasks", _("Tasks"))]
+    if actor.can(Action.VERIFY_VOLUNTEERS):
+        menu += [("web.waiting", _("Waiting for approval"))]
     if actor.can(Action.VIEW_MEMBERS):
         menu += [("web.volunteers", _("Volunteers"))]
     menu += [("web.roles", _("Roles and checks")), ("web.help_page", _("Help"))]
