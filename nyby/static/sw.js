@@ -1,5 +1,6 @@
-// The service worker: the app's look is kept for a poor connection; pages and data are
-// always fetched fresh (a task list from the cache could offer a task already taken).
+// The service worker: the app's look (styles, scripts, the map library) is kept for a
+// poor connection; pages and data are always fetched fresh (a task list from a cache
+// could offer a task already taken).
 const CACHE = "nyby-static-v1";
 const STATIC = ["/static/nyby.css", "/static/nyby.js", "/static/icon.svg"];
 
@@ -16,13 +17,20 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/vendor/")) {
-    event.respondWith(
-      caches.match(event.request).then((hit) => hit || fetch(event.request).then((response) => {
-        const copy = response.clone();
-        caches.open(CACHE).then((cache) => cache.put(event.request, copy));
-        return response;
-      }))
-    );
-  }
+  if (!url.pathname.startsWith("/static/") && !url.pathname.startsWith("/vendor/")) return;
+  // Stale while revalidate: the copy kept here answers at once on a slow connection,
+  // and a fresh one is fetched for next time, so a new release reaches every phone.
+  event.respondWith(
+    caches.open(CACHE).then((cache) =>
+      cache.match(event.request).then((kept) => {
+        const fresh = fetch(event.request)
+          .then((response) => {
+            if (response.ok) cache.put(event.request, response.clone());
+            return response;
+          })
+          .catch(() => kept);
+        return kept || fresh;
+      })
+    )
+  );
 });

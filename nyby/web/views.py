@@ -205,15 +205,17 @@ def help_page() -> str:
 
 
 @web.get("/manifest.webmanifest")
+@web.get("/t/<tenant>/manifest.webmanifest")
 def manifest() -> Response:
-    """Installable as an app (PWA), named and coloured as the tenant the person uses."""
+    """Installable as an app (PWA); on a tenant's pages, named and coloured as the
+    tenant, and opening at its home page."""
     actor = g.get("actor")
     name = actor.tenant.name if actor is not None else "nyby"
     colour = (actor.tenant.branding.get("primary_colour") if actor else None) or "#1d5c96"
     body = {
         "name": name,
         "short_name": name[:12],
-        "start_url": url_for("web.home"),
+        "start_url": url_for("web.tenant_home") if actor is not None else url_for("web.home"),
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": colour,
