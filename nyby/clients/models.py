@@ -17,6 +17,17 @@ class ClientStatus(StrEnum):
     ENDED = "ended"  # no longer needs support
 
 
+# The needs and risks a helper should know before they go, as yes/no flags on a client.
+NEED_FLAGS = (
+    "hearing_impairment",
+    "dementia",
+    "mobility_needs",
+    "pets",
+    "key_safe",
+    "lone_working_risk",
+)
+
+
 class Client(TenantScoped, Timestamped, Base):
     """A person the tenant supports. Volunteers only ever see what a task needs."""
 

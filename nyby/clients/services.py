@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 
 from nyby.auth.permissions import Action
-from nyby.clients.models import Client, ClientProfessional, ClientStatus
+from nyby.clients.models import NEED_FLAGS, Client, ClientProfessional, ClientStatus
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Unprocessable
 from nyby.geo import Place, locate
@@ -22,13 +22,8 @@ PLAIN_FIELDS = (
     "email",
     "address",
     "postcode",
-    "hearing_impairment",
-    "dementia",
+    *NEED_FLAGS,
     "interpreter_language",
-    "mobility_needs",
-    "pets",
-    "key_safe",
-    "lone_working_risk",
     "risk_assessment",
     "consent_note",
 )

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext
 from nyby.auth.permissions import Action
 from nyby.clients import services
 from nyby.clients.access import get_client_or_404
-from nyby.clients.models import Client, ClientStatus
+from nyby.clients.models import NEED_FLAGS, Client, ClientStatus
 from nyby.clients.schemas import ClientChangesSchema, ClientCreateSchema
 from nyby.core.api import read_page
 from nyby.core.errors import DomainError
@@ -22,16 +22,6 @@ from nyby.tasks.views import STATUS_NAMES
 from nyby.tenancy.resolution import current_actor
 from nyby.web.forms import Form, read_form
 from nyby.web.views import web
-
-# What a volunteer should know before they arrive, as the form's checkboxes.
-NEEDS = (
-    "hearing_impairment",
-    "dementia",
-    "mobility_needs",
-    "pets",
-    "key_safe",
-    "lone_working_risk",
-)
 
 
 @web.get("/t/<tenant>/clients")
@@ -51,7 +41,7 @@ def client_page(client_id: uuid.UUID) -> str:
         "web/clients/client.html",
         client=client,
         tasks=tasks,
-        needs=NEEDS,
+        needs=NEED_FLAGS,
         status_names=STATUS_NAMES,
         statuses=STATUSES,
     )
@@ -74,7 +64,7 @@ def new_client() -> Any:
                 flash(_("%(name)s has been added.", name=client.name), "success")
                 return redirect(url_for("web.client_page", client_id=client.id), 303)
         status = 422
-    return render_template("web/clients/new.html", form=form, needs=NEEDS), status
+    return render_template("web/clients/new.html", form=form, needs=NEED_FLAGS), status
 
 
 STATUSES = {
@@ -127,13 +117,13 @@ def edit_client(client_id: uuid.UUID) -> Any:
                 return redirect(url_for("web.client_page", client_id=client.id), 303)
         status = status if status != 200 else 422
     return render_template(
-        "web/clients/edit.html", client=client, form=form, needs=NEEDS, statuses=STATUSES
+        "web/clients/edit.html", client=client, form=form, needs=NEED_FLAGS, statuses=STATUSES
     ), status
 
 
 def _as_form(client: Client) -> Form:
     shown = {name: getattr(client, name) for name in SHOWN}
-    ticked = {need: "on" for need in NEEDS if getattr(client, need)}
+    ticked = {need: "on" for need in NEED_FLAGS if getattr(client, need)}
     consent = {"consent_given": "on"} if client.consent_given_at is not None else {}
     return Form(
         values={

@@ -8,14 +8,13 @@ in for any team. A role with no teams listed is open to everyone who may post.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from nyby.auth.permissions import Action, allows
 from nyby.configuration.models import VolunteerRole
+from nyby.configuration.services import list_roles
 from nyby.core.db import db
 from nyby.core.errors import Forbidden
 from nyby.members.models import Membership
+from nyby.tenancy.resolution import Actor
 
 
 def may_post(membership: Membership, role: VolunteerRole) -> bool:
@@ -41,12 +40,7 @@ def require_may_post(membership: Membership, role: VolunteerRole) -> None:
     )
 
 
-def roles_to_post(membership: Membership) -> list[VolunteerRole]:
-    """The active roles this member may post tasks in, in the tenant's order."""
-    roles = db.session.scalars(
-        select(VolunteerRole)
-        .where(VolunteerRole.is_active)
-        .options(selectinload(VolunteerRole.posted_by_teams))
-        .order_by(VolunteerRole.position, VolunteerRole.key)
-    )
-    return [role for role in roles if may_post(membership, role)]
+def roles_to_post(actor: Actor) -> list[VolunteerRole]:
+    """The active roles the caller may post tasks in, in the tenant's order."""
+    roles = db.session.scalars(list_roles(actor.tenant))
+    return [role for role in roles if may_post(actor.membership, role)]

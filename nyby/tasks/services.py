@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Select, select, update
 
 from nyby.auth.permissions import Action
-from nyby.clients.models import Client, ClientStatus
+from nyby.clients.models import NEED_FLAGS, Client, ClientStatus
 from nyby.configuration.models import TaskCategory, VolunteerRole
 from nyby.configuration.posting import require_may_post
 from nyby.core.api import Rows
@@ -43,13 +43,8 @@ CLIENT_FIELDS_FOR_HOLDER = (
     "name",
     "phone",
     "address",
-    "hearing_impairment",
-    "dementia",
+    *NEED_FLAGS,
     "interpreter_language",
-    "mobility_needs",
-    "pets",
-    "key_safe",
-    "lone_working_risk",
     "risk_assessment",
 )
 

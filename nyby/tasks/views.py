@@ -323,7 +323,7 @@ def post_task() -> Any:
         "web/tasks/new.html",
         form=form,
         client=client,
-        roles=roles_to_post(actor.membership),
+        roles=roles_to_post(actor),
         repeats=REPEATS,
         defaults=_default_times(actor.tenant.timezone),
     ), status
