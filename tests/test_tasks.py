@@ -242,3 +242,22 @@ def test_a_task_nobody_could_do_is_closed_as_unmet(
     again = client.post(f"{TASKS}/{task['id']}/unmet", json={"reason": "x"}, headers=nurse.headers)
     assert again.status_code == 409
     assert client.post(f"{TASKS}/{task['id']}/accept", headers=amy.headers).status_code == 409
+
+
+def test_the_care_team_lists_one_clients_tasks_and_never_another_tenants(
+    client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    mine = post_task(client, nurse, title="Edith's shopping").json
+    post_task(client, nurse, title="Someone else's shopping")
+    listed = client.get(TASKS, query_string={"client_id": mine["client_id"]}, headers=nurse.headers)
+    assert [t["title"] for t in listed.json] == ["Edith's shopping"]
+    bad = client.get(TASKS, query_string={"client_id": "not-an-id"}, headers=nurse.headers)
+    assert bad.status_code == 422 and "client_id" in str(bad.json["errors"])
+    other = world.tenant("kommune")
+    outsider = world.person(other, Role.PROFESSIONAL)
+    foreign = client.get(
+        "/api/v1/tenants/kommune/tasks",
+        query_string={"client_id": mine["client_id"]},
+        headers=outsider.headers,
+    )
+    assert foreign.status_code == 200 and foreign.json == []
