@@ -25,11 +25,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["nyby.settings"] = settings
 
+    from nyby import models  # noqa: F401  (every mapper, so every foreign key resolves)
     from nyby.auth.ratelimit import MemoryFailureCounter, RedisFailureCounter
     from nyby.auth.tokens import init_tokens
     from nyby.core.api import init_api
     from nyby.core.db import db
     from nyby.core.pipeline import init_pipeline
+    from nyby.integrations.mail import init_mail
+    from nyby.integrations.push import init_push
+    from nyby.integrations.sms import init_sms
     from nyby.integrations.storage import init_storage
     from nyby.jobs.queues import init_queue
     from nyby.web import init_web
@@ -43,6 +47,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     init_queue(app, redis_client)
     init_storage(app, settings)
+    init_mail(app, settings)
+    init_sms(app, settings)
+    init_push(app, settings)
     init_pipeline(app)
     api = init_api(app)
     _register_blueprints(api)
@@ -59,8 +66,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(api: object) -> None:
     from nyby.auth.resources import blp as auth
+    from nyby.campaigns.resources import blp as campaigns
     from nyby.clients.resources import blp as clients
     from nyby.configuration.resources import blp as configuration
+    from nyby.dispatch.resources import blp as dispatch
     from nyby.members.resources import blp as members
     from nyby.notifications.resources import blp as notifications
     from nyby.onboarding.resources import blp as onboarding
@@ -73,7 +82,9 @@ def _register_blueprints(api: object) -> None:
         onboarding,
         clients,
         tasks,
+        dispatch,
         notifications,
+        campaigns,
     ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 
@@ -89,8 +100,9 @@ def _log_backends(settings: Settings) -> None:
     )
     log.info("files: %s", describe(settings))
     log.info(
-        "notifications: %s",
-        f"local outbox {settings.outbox_dir} (embedded default)"
+        "mail: %s",
+        f"local outbox {settings.outbox_dir} (embedded default: set MAIL_BACKEND=smtp)"
         if settings.mail_backend == "outbox"
         else settings.mail_backend,
     )
+    log.info("sms: %s, web push: %s", settings.sms_backend, settings.push_backend)

@@ -61,8 +61,25 @@ class Settings:
     s3_server_side_encryption: str | None
     max_upload_bytes: int
     download_url_seconds: int
+    # "outbox" (embedded default: .eml files in outbox_dir), "smtp" or "ses" (Amazon SES).
     mail_backend: str
     outbox_dir: Path
+    # smtp://user:password@host:587 (STARTTLS) or smtps://...:465; used when MAIL_BACKEND=smtp.
+    smtp_url: str | None
+    mail_from: str
+    # SMS: "outbox" (embedded default: .sms.txt files in outbox_dir) or "sns" (Amazon SNS).
+    sms_backend: str
+    # Web Push: "outbox" (embedded default: .push.json files in outbox_dir) or "webpush"
+    # (VAPID-signed, encrypted POSTs to each subscription's push service).
+    push_backend: str
+    # VAPID keys (PEM or base64url raw); the embedded default keeps a generated pair in
+    # the data folder. The public key is what browsers subscribe with.
+    vapid_private_key: str | None
+    vapid_subject: str
+    # None: boto3's own region settings. Endpoint URLs: tests, or an SES/SNS stand-in.
+    aws_region: str | None
+    ses_endpoint_url: str | None
+    sns_endpoint_url: str | None
     cookie_secure: bool
 
     @property
@@ -105,6 +122,15 @@ class Settings:
             download_url_seconds=_env_int("DOWNLOAD_URL_SECONDS", 300),
             mail_backend=_env("MAIL_BACKEND", "outbox") or "outbox",
             outbox_dir=Path(_env("OUTBOX_DIR", str(data_dir / "outbox")) or ""),
+            smtp_url=_env("SMTP_URL"),
+            mail_from=_env("MAIL_FROM", "nyby <no-reply@localhost>") or "",
+            sms_backend=_env("SMS_BACKEND", "outbox") or "outbox",
+            push_backend=_env("PUSH_BACKEND", "outbox") or "outbox",
+            vapid_private_key=_env("VAPID_PRIVATE_KEY"),
+            vapid_subject=_env("VAPID_SUBJECT", "mailto:no-reply@localhost") or "",
+            aws_region=_env("AWS_REGION"),
+            ses_endpoint_url=_env("SES_ENDPOINT_URL"),
+            sns_endpoint_url=_env("SNS_ENDPOINT_URL"),
             cookie_secure=_env_bool("COOKIE_SECURE", False),
         )
         values.update(overrides)

@@ -128,6 +128,9 @@ DEMO_QUALIFICATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "volunteer@demo-borough.example": (("shopping", "prescriptions", "check-in-and-chat"), ()),
     "sam@demo-borough.example": (("shopping", "odd-jobs"), ("dbs-basic",)),
     "frivillig@demo-kommune.example": (("handlehjelp", "ringevenn", "besoksvenn"), ()),
+    # Kari moved from the borough to the kommune: her borough checks can travel there
+    # (the volunteer passport).
+    "kari@example.org": (("shopping", "prescriptions"), ()),
 }
 
 
@@ -322,6 +325,13 @@ def _add_demo_home_areas(tenant: Tenant) -> None:
 def _add_demo_qualifications(tenant: Tenant) -> None:
     now = utcnow()
     with tenant_scope(tenant.id):
+        # Checks are verified by a coordinator, so a shared passport says who.
+        verifier = db.session.scalar(
+            select(Membership.id)
+            .join(Membership.account)
+            .where(Membership.is_coordinator, ~Membership.is_admin)
+            .order_by(Account.email)
+        )
         for email, (role_keys, expired) in DEMO_QUALIFICATIONS.items():
             member = db.session.scalar(
                 select(Membership).join(Membership.account).where(Account.email == email)
@@ -369,6 +379,7 @@ def _add_demo_qualifications(tenant: Tenant) -> None:
                             status=CheckStatus.VERIFIED.value,
                             verified_at=now - timedelta(days=60),
                             expires_at=expires,
+                            verified_by=verifier,
                         )
                     )
                     checked.add(check.id)

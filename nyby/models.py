@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nyby.auth.models import Account, RefreshToken
+from nyby.campaigns.models import Campaign, CampaignRole
 from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration.models import (
     CheckType,
@@ -15,9 +16,10 @@ from nyby.configuration.models import (
 )
 from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
-from nyby.members.models import Membership, MembershipTeam
-from nyby.notifications.models import Notification
-from nyby.onboarding.models import CheckRecord, RoleAssignment
+from nyby.dispatch.models import Offer, TaskDispatch
+from nyby.members.models import Invitation, Membership, MembershipTeam
+from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
+from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.models import Tenant
 
@@ -29,14 +31,22 @@ GLOBAL_MODELS = (Tenant, Account, RefreshToken)
 __all__ = [
     "GLOBAL_MODELS",
     "Account",
+    "Campaign",
+    "CampaignRole",
     "CheckRecord",
     "CheckType",
     "Client",
     "ClientProfessional",
     "IdempotencyRecord",
+    "Invitation",
     "Membership",
     "MembershipTeam",
     "Notification",
+    "Offer",
+    "OutgoingMail",
+    "PassportCheck",
+    "PassportConsent",
+    "PushSubscription",
     "RefreshToken",
     "RoleAssignment",
     "RoleCategory",
@@ -46,6 +56,7 @@ __all__ = [
     "TaskAttachment",
     "TaskCategory",
     "TaskDecline",
+    "TaskDispatch",
     "TaskEvent",
     "TaskSeries",
     "Team",

@@ -9,6 +9,8 @@ REDIS_URL switches the rate limiter and queue to Redis, as in production.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import threading
 import uuid
@@ -289,3 +291,30 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+def run_jobs(app: Flask) -> None:
+    """Run every queued job to the end: RQ's (as a worker would) or the in-process queue's."""
+    queue = app.extensions["nyby.queue"]
+    if not hasattr(queue, "rq"):
+        queue.join()
+        return
+    while jobs := queue.rq.jobs:
+        with app.app_context():
+            for job in jobs:
+                job.perform()
+                job.delete()
+
+
+def mails_to(app: Flask, address: str) -> list[email.message.EmailMessage]:
+    """Messages the outbox backend delivered to ``address``, oldest first (after run_jobs)."""
+    folder = app.extensions["nyby.settings"].outbox_dir
+    found = []
+    paths = (
+        sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+    )
+    for path in paths:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == address:
+            found.append(message)
+    return found  # type: ignore[return-value]

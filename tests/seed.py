@@ -6,22 +6,29 @@ so the probe covers every model without anyone remembering to list its endpoints
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from nyby.auth.permissions import Role
+from nyby.campaigns.models import Campaign, CampaignRole
 from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration import services as configuration
 from nyby.configuration.models import CheckType, Team, VolunteerRole
 from nyby.core.db import db, new_id, utcnow
 from nyby.core.idempotency import IdempotencyRecord
+from nyby.dispatch.models import Offer, TaskDispatch
 from nyby.geo import Place
 from nyby.integrations.storage import tenant_files
-from nyby.members.models import MembershipTeam
-from nyby.notifications.models import Notification
-from nyby.onboarding.models import CheckRecord, RoleAssignment
+from nyby.members.models import Invitation, MembershipTeam
+from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
+from nyby.onboarding.models import (
+    CheckRecord,
+    PassportCheck,
+    PassportConsent,
+    RoleAssignment,
+)
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
@@ -66,6 +73,21 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
     nurse = world.person(tenant, Role.PROFESSIONAL)
     document = configuration_document(tenant)
     document["roles"][0]["posted_by_teams"] = ["hospital-discharge"]
+    # A check with an online module, so GET /me/checks/{id}/training finds one.
+    document["check_types"].append(
+        {
+            "key": "safeguarding",
+            "name": "Safeguarding training",
+            "kind": "training",
+            "training": {
+                "pass_mark": 1,
+                "questions": [
+                    {"question": "Who do you call?", "options": ["999", "No one"], "answer": 0}
+                ],
+            },
+        }
+    )
+    document["roles"][0]["checks"].append("safeguarding")
     with world.app.app_context():
         configuration.apply(db.session(), document)
         db.session.commit()
@@ -83,7 +105,7 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
             )
             assert someone.membership is not None
             role = db.session.scalars(select(VolunteerRole)).one()
-            check = db.session.scalars(select(CheckType)).one()
+            check = db.session.scalars(select(CheckType).where(CheckType.key == "dbs-basic")).one()
             team = db.session.scalars(select(Team)).one()
             db.session.add(MembershipTeam(membership_id=nurse.membership.id, team_id=team.id))
             db.session.add_all(
@@ -95,6 +117,49 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                         membership_id=someone.membership.id,
                         check_type_id=check.id,
                         status="verified",
+                        verified_at=utcnow(),
+                        submitted_at=utcnow(),
+                        evidence_number="123456789012",
+                    ),
+                ]
+            )
+            campaign = Campaign(key="drivers", name="Drivers wanted", starts_on=date(2026, 1, 1))
+            db.session.add(campaign)
+            db.session.flush()
+            someone.membership.campaign_id = campaign.id
+            db.session.add_all(
+                [
+                    CampaignRole(campaign_id=campaign.id, role_id=role.id),
+                    Invitation(
+                        email="new.staff@example.org",
+                        name="New Staff",
+                        roles=["staff"],
+                        invited_by=nurse.membership.id,
+                        token_hash=new_id().hex,
+                        expires_at=utcnow() + timedelta(days=7),
+                    ),
+                    OutgoingMail(
+                        to_address="someone@example.org", kind="seed", subject="Hi", body="Hello"
+                    ),
+                    PushSubscription(
+                        membership_id=someone.membership.id,
+                        endpoint="https://push.example.org/seed",
+                        p256dh="key",
+                        auth="auth",
+                    ),
+                    # Shared with itself: enough for the probe, which looks from elsewhere.
+                    PassportConsent(
+                        membership_id=someone.membership.id,
+                        to_tenant_id=tenant.id,
+                        given_at=utcnow(),
+                    ),
+                    PassportCheck(
+                        membership_id=someone.membership.id,
+                        from_tenant_id=tenant.id,
+                        from_tenant_name=tenant.name,
+                        check_kind="dbs_basic",
+                        check_name="Basic DBS",
+                        verified_by_name="A Coordinator",
                         verified_at=utcnow(),
                     ),
                 ]
@@ -129,6 +194,15 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                 [
                     TaskEvent(task_id=task.id, actor_id=nurse.membership.id, to_status="open"),
                     TaskDecline(task_id=task.id, membership_id=someone.membership.id),
+                    TaskDispatch(task_id=task.id, waves_sent=1),
+                    Offer(
+                        task_id=task.id,
+                        membership_id=someone.membership.id,
+                        wave=1,
+                        score=1.0,
+                        offered_at=utcnow(),
+                        expires_at=utcnow() + timedelta(minutes=10),
+                    ),
                     Notification(
                         recipient_id=nurse.membership.id, kind="task_taken", task_id=task.id
                     ),

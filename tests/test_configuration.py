@@ -111,7 +111,8 @@ def test_demo_files_validate_and_apply(session: Session, path: Path) -> None:
 
     assert lines(changes) == planned
     assert tenant.locale == document["locale"]
-    assert tenant.reserved_config["campaigns"] == document["campaigns"]
+    exported = services.export(session, tenant)["campaigns"]
+    assert [c["key"] for c in exported] == [c["key"] for c in document["campaigns"]]
     with tenant_scope(tenant.id, session):
         roles = session.scalars(select(VolunteerRole).order_by(VolunteerRole.position)).all()
         assert [role.key for role in roles] == [role["key"] for role in document["roles"]]
@@ -147,8 +148,9 @@ def test_planning_a_new_tenant_writes_nothing(session: Session, writes: list[str
     assert writes == []
     assert session.scalars(select(Tenant)).all() == []
     assert "+ role besoksvenn" in lines(planned)
-    assert lines(planned)[-3:] == [
-        "+ campaign sommerbesok-2027",
+    assert lines(planned)[-4:] == [
+        "+ campaign ringevenn-pa-polsk",
+        "+ campaign ungdom-sommer-2026",
         "+ success criterion fullforte-oppdrag",
         "+ success criterion tid-til-godkjenning",
     ]
@@ -185,6 +187,8 @@ def test_export_round_trips(session: Session, writes: list[str]) -> None:
         for role in loaded["roles"]:  # link order is not stored
             role["checks"].sort()
             role["categories"].sort()
+        for campaign in loaded["campaigns"]:
+            campaign["roles"].sort()
         return loaded
 
     assert canonical(reparsed) == canonical(original)
@@ -213,7 +217,7 @@ def test_a_changed_file_shows_in_the_plan_and_applies(session: Session) -> None:
         "~ role shopping: name 'Shopping volunteer' -> 'Shopping and errands volunteer'",
         "~ role check-in-and-chat: checks [id-check, safeguarding-training] -> "
         "[id-check, safeguarding-training, dbs-basic]",
-        "~ campaign winter-wellbeing-2026: target_sign_ups 150 -> 200",
+        "~ campaign volunteer-drivers: target_sign_ups 40 -> 200",
     ]
     # Planning wrote nothing.
     session.rollback()
@@ -230,7 +234,7 @@ def test_a_changed_file_shows_in_the_plan_and_applies(session: Session) -> None:
     # A new requirement is a change to the role, so a stale If-Match must fail.
     assert after["check-in-and-chat"] == before["check-in-and-chat"] + 1
     assert after["odd-jobs"] == before["odd-jobs"]
-    assert tenant.reserved_config["campaigns"][0]["target_sign_ups"] == 200
+    assert services.export(session, tenant)["campaigns"][0]["target_sign_ups"] == 200
 
 
 def test_reordering_roles_is_planned_and_kept(session: Session) -> None:
@@ -289,6 +293,9 @@ def test_unused_check_types_are_deleted_but_required_ones_are_kept(session: Sess
     # driving licence check, so the file may not delete that check in the same breath.
     no_drivers = copy.deepcopy(trimmed)
     no_drivers["roles"] = [r for r in no_drivers["roles"] if r["key"] != "patient-transport"]
+    no_drivers["campaigns"] = [
+        c for c in no_drivers["campaigns"] if c["key"] != "volunteer-drivers"
+    ]
     no_drivers["check_types"] = [
         c for c in no_drivers["check_types"] if c["key"] != "driving-licence"
     ]
@@ -380,19 +387,19 @@ def test_bad_tenant_settings_are_rejected(field: str, value: str) -> None:
 def test_bad_keys_and_reserved_entries_are_rejected() -> None:
     document = read(BOROUGH)
     document["check_types"][0]["key"] = "ID Check"
-    document["campaigns"].append({"key": "spring"})  # no name
+    document["campaigns"].append({"key": "spring", "roles": ["shopping"]})  # no name
     document["success_criteria"].append({"metric": "active_volunteers"})  # no key
 
     lines_ = errors_of(document).lines
 
     assert any(line.startswith("check_types.0.key: Use a lowercase key") for line in lines_)
-    assert "campaigns.1.name: Missing data for required field." in lines_
+    assert "campaigns.2.name: Missing data for required field." in lines_
     assert "success_criteria.2.key: Missing data for required field." in lines_
 
 
 def test_reserved_sections_are_kept_verbatim_and_dates_become_text(session: Session) -> None:
     document = read(BOROUGH)
-    text = BOROUGH.read_text(encoding="utf-8").replace('"2026-10-01"', "2026-10-01")
+    text = BOROUGH.read_text(encoding="utf-8").replace('"2026-09-01"', "2026-09-01")
     unquoted = yaml.safe_load(text)  # YAML parses the bare date as a date object
     assert not isinstance(unquoted["campaigns"][0]["starts_on"], str)
 

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from nyby.auth.permissions import Role
 from nyby.core.db import utcnow
+from tests.checking import confirm_email
 from tests.conftest import PASSWORD, World
 from tests.seed import configuration_document
 
@@ -84,22 +85,31 @@ def test_weekly_shopping_from_posting_to_done(client: FlaskClient, world: World)
     assert series.status_code == 201, series.json
     series_url = f"{api}/series/{series.json['id']}"
 
-    # A coordinator approves Amy as a shopper with her DBS check; Sam lacks the check.
+    # A coordinator verifies Amy's and Sam's DBS checks and approves both as shoppers
+    # (their email addresses are confirmed, as sign-up does); Sam's check is then found
+    # wanting and rejected, so he still holds the role but lacks the check.
     for name in ("amy", "sam"):
+        confirm_email(world.app, people[name])
         member = f"{api}/members/{people[name].membership.id}"  # type: ignore[union-attr]
+        checked = client.post(
+            f"{member}/check-outcomes",
+            json={"check_type": "dbs-basic", "status": "verified"},
+            headers=h["coordinator"],
+        )
+        assert checked.status_code == 200, checked.json
         decided = client.post(
             f"{member}/role-decisions",
             json={"role": "shopper", "status": "approved"},
             headers=h["coordinator"],
         )
         assert decided.status_code == 200, decided.json
-    member = f"{api}/members/{people['amy'].membership.id}"  # type: ignore[union-attr]
-    checked = client.post(
-        f"{member}/check-outcomes",
-        json={"check_type": "dbs-basic", "status": "verified"},
+        assert decided.json["roles"][0]["may_take_tasks"] is True
+    rejected = client.post(
+        f"{api}/members/{people['sam'].membership.id}/check-outcomes",  # type: ignore[union-attr]
+        json={"check_type": "dbs-basic", "status": "rejected", "reason": "Not his certificate."},
         headers=h["coordinator"],
     )
-    assert checked.json["roles"][0]["may_take_tasks"] is True
+    assert rejected.json["roles"][0]["may_take_tasks"] is False
 
     # Amy finds it near her home, only roughly where, and takes the whole series.
     home = client.put(

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from nyby.auth.permissions import Role
 from nyby.core.db import utcnow
+from tests.checking import confirm_email
 from tests.conftest import Person, World
 
 API = "/api/v1/tenants/borough/members"
@@ -25,43 +26,60 @@ def test_a_coordinator_qualifies_a_volunteer_step_by_step(
 ) -> None:
     coordinator = world.person(borough, Role.COORDINATOR)
     amy = world.person(borough, Role.VOLUNTEER)
+    confirm_email(world.app, amy)
     standing = client.get(f"{member(amy)}/qualifications", headers=amy.headers).json
     assert standing["roles"] == [
         {
             "role": "shopper",
+            "name": "Shopper",
             "status": None,
+            "reason": "",
+            "version": None,
             "may_take_tasks": False,
             "missing_checks": ["dbs-basic"],
         }
     ]
-    approved = client.post(
+    # Approval waits for the check.
+    early = client.post(
         f"{member(amy)}/role-decisions",
         json={"role": "shopper", "status": "approved"},
         headers=coordinator.headers,
     )
-    assert approved.status_code == 200 and approved.json["roles"][0]["status"] == "approved"
-    assert approved.json["roles"][0]["may_take_tasks"] is False
+    assert early.status_code == 409 and early.json["errors"]["missing"] == [
+        "Basic DBS not verified"
+    ]
     verified = client.post(
         f"{member(amy)}/check-outcomes",
         json={"check_type": "dbs-basic", "status": "verified"},
         headers=coordinator.headers,
     )
-    assert verified.json["roles"][0] == {
-        "role": "shopper",
-        "status": "approved",
-        "may_take_tasks": True,
-        "missing_checks": [],
-    }
+    assert verified.json["roles"][0]["may_take_tasks"] is False
     [check] = verified.json["checks"]
     # The DBS check type is valid for 36 months.
     expected = (utcnow() + relativedelta(months=36)).date().isoformat()
     assert check["status"] == "verified" and check["expires_at"][:10] == expected
+    approved = client.post(
+        f"{member(amy)}/role-decisions",
+        json={"role": "shopper", "status": "approved"},
+        headers=coordinator.headers,
+    )
+    assert approved.status_code == 200
+    assert approved.json["roles"][0] == {
+        "role": "shopper",
+        "name": "Shopper",
+        "status": "approved",
+        "reason": "",
+        "version": 1,
+        "may_take_tasks": True,
+        "missing_checks": [],
+    }
     rejected = client.post(
         f"{member(amy)}/check-outcomes",
-        json={"check_type": "dbs-basic", "status": "rejected"},
+        json={"check_type": "dbs-basic", "status": "rejected", "reason": "Not her certificate."},
         headers=coordinator.headers,
     )
     assert rejected.json["roles"][0]["may_take_tasks"] is False
+    assert rejected.json["checks"][0]["reason"] == "Not her certificate."
 
 
 def test_only_coordinators_decide_and_bad_input_is_named(

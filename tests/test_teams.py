@@ -162,6 +162,10 @@ def test_a_team_a_deactivated_role_still_names_cannot_be_dropped(
     # community hub: dropping the hub too would make them open to anyone if reactivated.
     document["roles"] = [r for r in document["roles"] if r["key"] != "patient-transport"]
     document["teams"] = [t for t in document["teams"] if t["key"] != "community-hub"]
+    # (A campaign may only offer roles in the file: the drivers' campaign goes too.)
+    document["campaigns"] = [
+        c for c in document["campaigns"] if "patient-transport" not in c["roles"]
+    ]
 
     refused = client.put(
         f"{URL}/configuration",

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from nyby.auth.permissions import Role
 from nyby.configuration.models import CheckType, VolunteerRole
-from nyby.core.db import db
+from nyby.core.db import db, utcnow
 from nyby.onboarding.models import CheckRecord, RoleAssignment
 from nyby.tenancy.context import tenant_scope
+from tests.checking import confirm_email
 from tests.conftest import Person, World
 from tests.tasking import post_task, volunteer
 from tests.test_web_tasks import BOROUGH, post_form, signed_in
@@ -50,14 +51,19 @@ def test_a_coordinator_approves_a_role_and_records_a_check(
     page = f"{BOROUGH}/volunteers/{newcomer.membership.id}"
     before = coordinator.get(page).text
     assert "Not applied" in before and "missing dbs-basic" in before
-    approved = post_form(
-        coordinator, f"{page}/roles", {"role": "shopper", "status": "approved"}, page
-    )
-    assert approved.status_code == 303
+    # Approval waits for the check (and a confirmed email address), saying so.
+    early = post_form(coordinator, f"{page}/roles", {"role": "shopper", "status": "approved"}, page)
+    assert early.status_code == 303
+    assert "cannot be approved as Shopper yet" in coordinator.get(page).text
+    confirm_email(app, newcomer)
     checked = post_form(
         coordinator, f"{page}/checks", {"check_type": "dbs-basic", "status": "verified"}, page
     )
     assert checked.status_code == 303
+    approved = post_form(
+        coordinator, f"{page}/roles", {"role": "shopper", "status": "approved"}, page
+    )
+    assert approved.status_code == 303
     after = coordinator.get(page).text
     assert "Approved" in after and "Verified" in after and "missing dbs-basic" not in after
     bad = post_form(coordinator, f"{page}/checks", {"check_type": "", "status": "verified"}, page)
@@ -115,19 +121,31 @@ def test_the_approval_queue_lists_applications_and_checks_until_they_are_decided
         db.session.add_all(
             [
                 RoleAssignment(membership_id=newcomer.membership.id, role_id=role.id),
-                CheckRecord(membership_id=newcomer.membership.id, check_type_id=check.id),
+                CheckRecord(
+                    membership_id=newcomer.membership.id,
+                    check_type_id=check.id,
+                    evidence_number="123456789012",
+                    submitted_at=utcnow(),
+                ),
             ]
         )
         db.session.commit()
     coordinator = signed_in(app, world.person(borough, Role.COORDINATOR))
-    queue = coordinator.get(f"{BOROUGH}/waiting").text
+    queue = " ".join(coordinator.get(f"{BOROUGH}/waiting").text.split())
     assert newcomer.account.name in queue
-    assert "Applied for: Shopper" in queue and "Checks to verify: Basic DBS" in queue
+    assert "Shopper</strong>: still needed: email address not confirmed; " in queue
+    assert "Basic DBS: evidence waiting to be checked" in queue
+    assert "Evidence to check: Basic DBS" in queue
+    assert "Nobody was approved in the last 90 days." in queue
+    confirm_email(app, newcomer)
     page = f"{BOROUGH}/volunteers/{newcomer.membership.id}"
-    post_form(coordinator, f"{page}/roles", {"role": "shopper", "status": "approved"}, page)
+    assert "Certificate number: <strong>123456789012</strong>" in coordinator.get(page).text
     post_form(
         coordinator, f"{page}/checks", {"check_type": "dbs-basic", "status": "verified"}, page
     )
-    assert "Nothing is waiting for a decision." in coordinator.get(f"{BOROUGH}/waiting").text
+    post_form(coordinator, f"{page}/roles", {"role": "shopper", "status": "approved"}, page)
+    after = " ".join(coordinator.get(f"{BOROUGH}/waiting").text.split())
+    assert "Nothing is waiting for a decision." in after
+    assert "Over the last 90 days, 1 people were approved" in after
     volunteer_view = signed_in(app, newcomer).get(f"{BOROUGH}/waiting")
     assert volunteer_view.status_code == 403

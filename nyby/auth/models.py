@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +22,10 @@ class Account(Timestamped, Base):
     # Subject from a single sign-on provider, "<issuer> <sub>".
     external_subject: Mapped[str | None] = mapped_column(String(500), unique=True)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # None until the person follows the link mailed to them (sign-up).
+    email_verified_at: Mapped[datetime | None]
+    # Asked at sign-up: roles may set a minimum age, and under-18s need a guardian's consent.
+    date_of_birth: Mapped[date | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     version_id: Mapped[int] = mapped_column(default=1)
 

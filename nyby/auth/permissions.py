@@ -25,6 +25,8 @@ class Action(StrEnum):
     VIEW_ALL_TASKS = "view_all_tasks"
     TAKE_TASKS = "take_tasks"
     VERIFY_VOLUNTEERS = "verify_volunteers"
+    MANAGE_CAMPAIGNS = "manage_campaigns"
+    HANDLE_ESCALATIONS = "handle_escalations"
 
 
 ALL_ROLES = frozenset(Role)
@@ -47,6 +49,10 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.TAKE_TASKS: frozenset({Role.VOLUNTEER, Role.STAFF}),
     # Approving people into roles and recording their checks.
     Action.VERIFY_VOLUNTEERS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Recruitment campaigns and their funnels (reading them: VIEW_MEMBERS or VERIFY_VOLUNTEERS).
+    Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Push tasks nobody took after the last wave of offers (nyby.dispatch).
+    Action.HANDLE_ESCALATIONS: frozenset({Role.ADMIN, Role.COORDINATOR}),
 }
 
 

@@ -16,6 +16,8 @@ from nyby.auth.schemas import (
 from nyby.auth.tokens import public_jwks
 from nyby.core.api import Blueprint
 from nyby.core.pipeline import public
+from nyby.onboarding import signup
+from nyby.onboarding.schemas import EmailVerifiedSchema, TokenSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Tokens and the caller.")
 
@@ -66,6 +68,19 @@ class Jwks(MethodView):
     def get(self) -> dict[str, Any]:
         """Public keys that verify access tokens."""
         return public_jwks()
+
+
+@blp.route("/auth/verify-email")
+@public
+class VerifyEmail(MethodView):
+    @blp.doc(**NO_TOKEN)
+    @blp.arguments(TokenSchema)
+    @blp.response(200, EmailVerifiedSchema)
+    @blp.alt_response(422, description="The link was altered or is for another address")
+    @blp.alt_response(410, description="The link has expired (after 3 days)")
+    def post(self, body: dict[str, str]) -> Any:
+        """Confirm an email address with the token from the link mailed at sign-up."""
+        return signup.verify_email(body["token"])
 
 
 @blp.route("/me")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, and_
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nyby.core.db import Base, Timestamped, new_id
@@ -54,6 +55,9 @@ class CheckType(TenantScoped, Timestamped, Base):
     evidence: Mapped[str] = mapped_column(String(16), default=Evidence.NONE.value)
     # None: passed once, never expires (an identity check, say).
     validity_months: Mapped[int | None]
+    # A training check passed online: {"introduction", "pass_mark", "questions": [{"question",
+    # "options", "answer"}]} from the tenant file. None: no online module.
+    training: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Order in the tenant file, so export keeps the order the council chose.
     position: Mapped[int] = mapped_column(default=0)
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+import babel
 import marshmallow as ma
 
 from nyby.configuration.models import CheckKind, DispatchMode, Evidence
@@ -92,6 +93,24 @@ class BrandingSchema(StrictSchema):
     )
 
 
+def _weight(default: float, what: str) -> ma.fields.Float:
+    return ma.fields.Float(
+        load_default=default,
+        validate=ma.validate.Range(min=0, max=100),
+        metadata={"description": f"{what} (default {default})"},
+    )
+
+
+class DispatchWeightsSchema(StrictSchema):
+    """How much each term of a person's match score counts (nyby.dispatch.ranking)."""
+
+    distance = _weight(1.0, "Closer first, measured against the wave's radius")
+    continuity = _weight(1.0, "Has completed a task for this client before")
+    fairness = _weight(1.5, "Fewest offers and tasks in the last 7 days first")
+    language = _weight(0.5, "Speaks the client's language")
+    response = _weight(0.5, "Share of past offers answered")
+
+
 class DispatchPolicySchema(StrictSchema):
     """How tasks reach people: defaults filled in, so dispatch never guesses."""
 
@@ -107,6 +126,13 @@ class DispatchPolicySchema(StrictSchema):
     )
     radius_km = ma.fields.Float(load_default=3.0, validate=ma.validate.Range(min=0.1, max=200))
     radius_growth_km = ma.fields.Float(load_default=2.0, validate=ma.validate.Range(min=0, max=200))
+    # A person's own limit (Membership.max_alerts_per_day) wins over this one.
+    max_alerts_per_day = ma.fields.Integer(
+        strict=True, load_default=10, validate=ma.validate.Range(min=1, max=100)
+    )
+    weights = ma.fields.Nested(
+        DispatchWeightsSchema, load_default=lambda: DispatchWeightsSchema().load({})
+    )
 
 
 class CheckTypeFileSchema(StrictSchema):
@@ -118,6 +144,66 @@ class CheckTypeFileSchema(StrictSchema):
     validity_months = ma.fields.Integer(
         strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=240)
     )
+    training = ma.fields.Nested(lambda: TrainingFileSchema(), load_default=None, allow_none=True)
+
+
+class TrainingQuestionFileSchema(StrictSchema):
+    question = Text(required=True, validate=ma.validate.Length(min=1, max=1000))
+    options = ma.fields.List(
+        Text(validate=ma.validate.Length(min=1, max=500)),
+        required=True,
+        validate=[ma.validate.Length(min=2, max=10), _unique],
+    )
+    answer = ma.fields.Integer(
+        strict=True,
+        required=True,
+        validate=ma.validate.Range(min=0),
+        metadata={"description": "The right option's index, counting from 0"},
+    )
+
+    @ma.validates_schema
+    def _answer_is_an_option(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "options" in data and "answer" in data and data["answer"] >= len(data["options"]):
+            raise ma.ValidationError(
+                f"There are {len(data['options'])} options: answer counts from 0.", "answer"
+            )
+
+
+class TrainingFileSchema(StrictSchema):
+    """A short online module that passes a training check (onboarding.checks)."""
+
+    introduction = _description(load_default="")
+    pass_mark = ma.fields.Float(
+        required=True,
+        validate=ma.validate.Range(min=0, min_inclusive=False, max=50),
+        metadata={"description": "A fraction (0.8) or a number of right answers (4)"},
+    )
+    questions = ma.fields.List(
+        ma.fields.Nested(TrainingQuestionFileSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=50),
+    )
+
+    @ma.validates_schema
+    def _reachable(self, data: dict[str, Any], **kwargs: Any) -> None:
+        mark, questions = data.get("pass_mark"), data.get("questions")
+        if mark is not None and mark > 1 and not float(mark).is_integer():
+            raise ma.ValidationError(
+                "Give a fraction up to 1 (0.8) or a whole number of right answers (4).",
+                "pass_mark",
+            )
+        if mark is not None and questions and mark > len(questions):
+            raise ma.ValidationError(
+                f"The module has {len(questions)} questions: it could never be passed.",
+                "pass_mark",
+            )
+
+    @ma.post_load
+    def _count_as_int(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # 4 right answers stays 4 (not 4.0) in the database and in an export.
+        if data["pass_mark"] > 1:
+            data["pass_mark"] = int(data["pass_mark"])
+        return data
 
 
 class CategoryFileSchema(StrictSchema):
@@ -160,6 +246,81 @@ class RoleFileSchema(StrictSchema):
             "tasks in this role. Empty: anyone who may post tasks."
         },
     )
+
+
+def _language(value: str) -> None:
+    if value not in _LANGUAGE_NAMES:
+        raise ma.ValidationError("Use a two-letter ISO 639-1 language code, such as pl or ur.")
+
+
+# Every ISO 639-1 code that CLDR names (the web pages show the names).
+_LANGUAGE_NAMES = frozenset(
+    code
+    for code in babel.Locale("en").languages
+    if isinstance(code, str) and len(code) == 2 and code.isalpha()
+)
+
+
+class FileDate(ma.fields.Date):
+    """A date, kept as ISO text in the document: YAML's bare 2027-01-31 and a quoted
+    "2027-01-31" load alike, and a document stays plain JSON for the API."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class CampaignAreaSchema(StrictSchema):
+    latitude = ma.fields.Float(required=True, validate=ma.validate.Range(min=-90, max=90))
+    longitude = ma.fields.Float(required=True, validate=ma.validate.Range(min=-180, max=180))
+    radius_km = ma.fields.Float(required=True, validate=ma.validate.Range(min=0.1, max=200))
+
+
+class TargetGroupSchema(StrictSchema):
+    """Who a campaign is aimed at; every part optional (only what is given is kept)."""
+
+    min_age = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=120))
+    max_age = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=120))
+    skills = ma.fields.List(
+        Text(validate=ma.validate.Length(min=1, max=50)),
+        validate=[ma.validate.Length(max=20), _unique],
+        metadata={"example": ["driving"]},
+    )
+    languages = ma.fields.List(
+        ma.fields.String(validate=_language),
+        validate=[ma.validate.Length(max=20), _unique],
+        metadata={"description": "ISO 639-1 codes", "example": ["pl", "ur"]},
+    )
+    area = ma.fields.Nested(CampaignAreaSchema)
+
+    @ma.validates_schema
+    def _age_band(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("max_age") is not None and data.get("min_age", 0) > data["max_age"]:
+            raise ma.ValidationError("Must not be below min_age.", "max_age")
+
+
+class CampaignFileSchema(StrictSchema):
+    """A recruitment campaign in the tenant file; roles are keys of the file's roles."""
+
+    key = Key(required=True)
+    name = _name(required=True)
+    message = _description(load_default="")
+    target_group = ma.fields.Nested(TargetGroupSchema, load_default=dict)
+    roles = ma.fields.List(
+        Key(), required=True, validate=[ma.validate.Length(min=1, max=50), _unique]
+    )
+    starts_on = FileDate(required=True)
+    ends_on = FileDate(load_default=None, allow_none=True, metadata={"description": "null: open"})
+    target_sign_ups = ma.fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=ma.validate.Range(min=1)
+    )
+
+    @ma.validates_schema
+    def _ends_after_start(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
+            raise ma.ValidationError("Must not be before starts_on.", "ends_on")
 
 
 class ReservedEntries(ma.fields.Field[list[dict[str, Any]]]):
@@ -247,6 +408,8 @@ class TenantFileSchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(TENANT_KINDS))
     locale = ma.fields.String(required=True, validate=ma.validate.OneOf(LOCALES))
     timezone = ma.fields.String(required=True, validate=_timezone)
+    # What a volunteer reads and accepts when signing up (onboarding.signup).
+    volunteer_agreement = Text(load_default="", validate=ma.validate.Length(max=20000))
     branding = ma.fields.Nested(BrandingSchema, load_default=dict)
     dispatch_policy = ma.fields.Nested(
         DispatchPolicySchema, load_default=lambda: DispatchPolicySchema().load({})
@@ -255,13 +418,13 @@ class TenantFileSchema(StrictSchema):
     categories = ma.fields.List(ma.fields.Nested(CategoryFileSchema), load_default=list)
     teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
     roles = ma.fields.List(ma.fields.Nested(RoleFileSchema), load_default=list)
-    campaigns = ReservedEntries(("key", "name"), load_default=list)
+    campaigns = ma.fields.List(ma.fields.Nested(CampaignFileSchema), load_default=list)
     success_criteria = ReservedEntries(("key", "metric"), load_default=list)
 
     @ma.validates_schema
     def keys_are_unique_and_known(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, dict[int, Any]] = {}
-        for section in ("check_types", "categories", "teams", "roles"):
+        for section in ("check_types", "categories", "teams", "roles", "campaigns"):
             seen: set[str] = set()
             for index, item in enumerate(data[section]):
                 if item["key"] in seen:
@@ -287,6 +450,19 @@ class TenantFileSchema(StrictSchema):
                         ]
             if problems:
                 errors.setdefault("roles", {}).setdefault(index, {}).update(problems)
+        # Campaigns recruit volunteers, so they offer the file's volunteer roles.
+        volunteer_roles = {role["key"] for role in data["roles"] if not role["staff_only"]}
+        for index, campaign in enumerate(data["campaigns"]):
+            unknown = {
+                position: [
+                    f"Campaign {campaign['key']!r} offers {key!r}, which is not a volunteer "
+                    "role defined under roles in this file."
+                ]
+                for position, key in enumerate(campaign["roles"])
+                if key not in volunteer_roles
+            }
+            if unknown:
+                errors.setdefault("campaigns", {}).setdefault(index, {})["roles"] = unknown
         if errors:
             raise ma.ValidationError(errors)  # type: ignore[arg-type]
 
@@ -318,6 +494,11 @@ class CheckTypeSchema(ma.Schema):
     evidence = ma.fields.String(required=True, metadata={"enum": list(EVIDENCE)})
     validity_months = ma.fields.Integer(
         allow_none=True, metadata={"description": "null: never expires"}
+    )
+    # The module's questions come only from GET /me/checks/{id}/training, without answers.
+    has_training = ma.fields.Function(
+        lambda check: check.training is not None,
+        metadata={"description": "It can be passed online (a training module)"},
     )
 
 
@@ -414,6 +595,28 @@ class DispatchPolicyDumpSchema(ma.Schema):
     max_waves = ma.fields.Integer(required=True)
     radius_km = ma.fields.Float(required=True)
     radius_growth_km = ma.fields.Float(required=True)
+    max_alerts_per_day = ma.fields.Integer()  # absent in policies stored before it existed
+    weights = ma.fields.Nested(lambda: DispatchWeightsDumpSchema())
+
+
+class DispatchWeightsDumpSchema(ma.Schema):
+    distance = ma.fields.Float(required=True)
+    continuity = ma.fields.Float(required=True)
+    fairness = ma.fields.Float(required=True)
+    language = ma.fields.Float(required=True)
+    response = ma.fields.Float(required=True)
+
+
+class TrainingQuestionDumpSchema(ma.Schema):
+    question = ma.fields.String(required=True)
+    options = ma.fields.List(ma.fields.String(), required=True)
+    answer = ma.fields.Integer(required=True)
+
+
+class TrainingDumpSchema(ma.Schema):
+    introduction = ma.fields.String(required=True)
+    pass_mark = ma.fields.Float(required=True)
+    questions = ma.fields.List(ma.fields.Nested(TrainingQuestionDumpSchema), required=True)
 
 
 class CheckTypeDumpSchema(ma.Schema):
@@ -423,6 +626,8 @@ class CheckTypeDumpSchema(ma.Schema):
     kind = ma.fields.String(required=True)
     evidence = ma.fields.String(required=True)
     validity_months = ma.fields.Integer(allow_none=True)
+    # Left out when the check has no online module.
+    training = ma.fields.Nested(TrainingDumpSchema)
 
 
 class CategoryDumpSchema(ma.Schema):
@@ -451,6 +656,33 @@ class RoleDumpSchema(ma.Schema):
     posted_by_teams = ma.fields.List(ma.fields.String(), required=True)
 
 
+class CampaignAreaDumpSchema(ma.Schema):
+    latitude = ma.fields.Float(required=True)
+    longitude = ma.fields.Float(required=True)
+    radius_km = ma.fields.Float(required=True)
+
+
+class TargetGroupDumpSchema(ma.Schema):
+    """Only the parts the campaign sets are present."""
+
+    min_age = ma.fields.Integer()
+    max_age = ma.fields.Integer()
+    skills = ma.fields.List(ma.fields.String())
+    languages = ma.fields.List(ma.fields.String())
+    area = ma.fields.Nested(CampaignAreaDumpSchema)
+
+
+class CampaignDumpSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    target_group = ma.fields.Nested(TargetGroupDumpSchema, required=True)
+    roles = ma.fields.List(ma.fields.String(), required=True)
+    starts_on = FileDate(required=True)
+    ends_on = FileDate(allow_none=True)
+    target_sign_ups = ma.fields.Integer(allow_none=True)
+
+
 class ConfigurationSchema(ma.Schema):
     """The whole configuration document, in the file's shape (what ``export`` returns)."""
 
@@ -459,11 +691,12 @@ class ConfigurationSchema(ma.Schema):
     kind = ma.fields.String(required=True)
     locale = ma.fields.String(required=True)
     timezone = ma.fields.String(required=True)
+    volunteer_agreement = ma.fields.String(required=True)
     branding = ma.fields.Nested(BrandingDumpSchema, required=True)
     dispatch_policy = ma.fields.Nested(DispatchPolicyDumpSchema, required=True)
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeDumpSchema), required=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryDumpSchema), required=True)
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)
     roles = ma.fields.List(ma.fields.Nested(RoleDumpSchema), required=True)
-    campaigns = ma.fields.List(ma.fields.Dict(), required=True)
+    campaigns = ma.fields.List(ma.fields.Nested(CampaignDumpSchema), required=True)
     success_criteria = ma.fields.List(ma.fields.Dict(), required=True)

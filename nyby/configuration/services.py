@@ -18,6 +18,7 @@ import yaml
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from nyby.campaigns.tenant_file import export_campaigns, sync_campaigns
 from nyby.configuration.models import (
     CheckType,
     RoleCategory,
@@ -34,10 +35,11 @@ from nyby.members.models import MembershipTeam
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
-TENANT_FIELDS = ("name", "kind", "locale", "timezone")
+TENANT_FIELDS = ("name", "kind", "locale", "timezone", "volunteer_agreement")
 TENANT_DICTS = ("branding", "dispatch_policy")
-RESERVED = (("campaigns", "campaign"), ("success_criteria", "success criterion"))
-CHECK_FIELDS = ("name", "description", "kind", "evidence", "validity_months")
+# Stored verbatim until they get their own models (campaigns have theirs: campaigns/).
+RESERVED = (("success_criteria", "success criterion"),)
+CHECK_FIELDS = ("name", "description", "kind", "evidence", "validity_months", "training")
 CATEGORY_FIELDS = ("name", "description")
 TEAM_FIELDS = ("name", "description")
 ROLE_FIELDS = (
@@ -146,6 +148,7 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
             .order_by(VolunteerRole.position, VolunteerRole.key)
         ).all()
         links = _Links.load(session)
+        campaigns = export_campaigns(session)
     check_keys = {check.id: check.key for check in checks}
     category_keys = {category.id: category.key for category in categories}
     check_order = {check.id: index for index, check in enumerate(checks)}
@@ -158,10 +161,7 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
         **{field: getattr(tenant, field) for field in TENANT_FIELDS},
         "branding": copy.deepcopy(tenant.branding or {}),
         "dispatch_policy": copy.deepcopy(tenant.dispatch_policy or {}),
-        "check_types": [
-            {"key": check.key, **{field: getattr(check, field) for field in CHECK_FIELDS}}
-            for check in checks
-        ],
+        "check_types": [_check_entry(check) for check in checks],
         "categories": [
             {"key": category.key, **{field: getattr(category, field) for field in CATEGORY_FIELDS}}
             for category in categories
@@ -188,8 +188,16 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
             }
             for role in roles
         ],
+        "campaigns": campaigns,
         **{section: copy.deepcopy(reserved.get(section, [])) for section, _ in RESERVED},
     }
+
+
+def _check_entry(check: CheckType) -> dict[str, Any]:
+    entry = {"key": check.key, **{f: copy.deepcopy(getattr(check, f)) for f in CHECK_FIELDS}}
+    if entry["training"] is None:
+        del entry["training"]  # a check without an online module says nothing about one
+    return entry
 
 
 class _Dumper(yaml.SafeDumper):
@@ -411,6 +419,8 @@ def _show(value: Any) -> str:
         return repr(text)
     if isinstance(value, list | set | frozenset):
         return "[" + ", ".join(str(item) for item in value) + "]"
+    if isinstance(value, dict) and "questions" in value:
+        return f"(a module of {len(value['questions'])} questions)"
     return str(value)
 
 
@@ -584,6 +594,15 @@ class _Sync:
         self._remove_unused("team", teams, self.doc["teams"], links.by_role_teams, outside)
         if self.write:
             session.flush()
+        sync_campaigns(
+            session,
+            self.doc["campaigns"],
+            roles,
+            write=self.write,
+            is_new=is_new,
+            note=lambda op, key, detail: self._add(op, "campaign", key, detail),
+            show=_show,
+        )
 
     def _upsert(
         self,

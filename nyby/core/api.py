@@ -24,6 +24,9 @@ from flask_smorest.utils import unpack_tuple_response
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
 
 from nyby.core import idempotency
@@ -208,7 +211,25 @@ class PaginationSchema(ma.Schema):
         return PaginationParameters(**data)
 
 
+class _ArgumentsParser(FlaskParser):
+    """webargs' parser, plus ``upload``: a multipart form's fields and files in one schema
+    (a file with a note beside it), or a JSON body when only fields are sent."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "upload": "load_upload"}
+
+    def load_upload(self, req: Any, schema: ma.Schema) -> Any:
+        if req.is_json:
+            return self.load_json(req, schema)
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
 class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = _ArgumentsParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "upload": "multipart/form-data",
+    }
+
     def _check_precondition(self) -> None:
         # A malformed If-Match is a bad request, not "no precondition given".
         header = request.headers.get("If-Match")

@@ -37,6 +37,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Gone(DomainError):
+    """It existed and has ended for good: an ended campaign, an expired invitation."""
+
+    status = 410
+    title = "Gone"
+
+
 class PreconditionFailed(DomainError):
     status = 412
     title = "Precondition failed"

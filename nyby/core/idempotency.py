@@ -79,6 +79,10 @@ def claim() -> Response | None:
         return None
     if not KEY_PATTERN.fullmatch(key):
         raise InvalidKey("The Idempotency-Key must be 1 to 255 visible ASCII characters.")
+    if g.get("actor") is None:
+        # A public route (sign-up) called by someone who is not a member: keys are kept
+        # per member, and such a route's own rules refuse a repeat (one account per email).
+        return None
     account_id = g.actor.account.id
     request_hash = _request_hash()
     record = IdempotencyRecord(account_id=account_id, key=key, request_hash=request_hash)

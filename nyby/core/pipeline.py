@@ -21,13 +21,9 @@ from nyby.core.api import error_response
 from nyby.core.db import db
 from nyby.core.errors import PayloadTooLarge, Unauthorized, Unprocessable
 from nyby.tenancy.context import clear_request_scope
-from nyby.tenancy.resolution import resolve_tenant, take_tenant_slug
+from nyby.tenancy.resolution import is_public, public, resolve_tenant, take_tenant_slug
 
-
-def public(view_class: type) -> type:
-    """Mark an API MethodView as reachable without a token."""
-    view_class.nyby_public = True  # type: ignore[attr-defined]
-    return view_class
+__all__ = ["accepts_files", "init_pipeline", "public"]
 
 
 def accepts_files(view_class: type) -> type:
@@ -60,7 +56,7 @@ def _require_login_for_api() -> None:
     view = current_app.view_functions.get(endpoint)
     if view is None or endpoint.startswith("api-docs.") or endpoint == "swagger_assets":
         return
-    if getattr(getattr(view, "view_class", view), "nyby_public", False):
+    if is_public(view):
         return
     raise Unauthorized(g.get("auth_problem"))
 

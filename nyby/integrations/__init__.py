@@ -1,2 +1,2 @@
-"""Services outside the platform, one interface each: file storage (S3 or a local folder);
-mail, SMS and push to come."""
+"""Services outside the platform, one interface each: file storage (S3 or a local
+folder) and mail (SMTP or a local outbox folder); SMS and push to come."""

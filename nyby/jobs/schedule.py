@@ -10,7 +10,10 @@ from sqlalchemy import select
 
 from nyby.core import idempotency
 from nyby.core.db import db
+from nyby.dispatch.jobs import send_due_waves
 from nyby.jobs.queues import enqueue, tenant_job
+from nyby.notifications.jobs import send_no_tasks_digest, send_waiting_mail
+from nyby.onboarding.jobs import sweep_check_expiry
 from nyby.tasks.series import generate_series_occurrences
 from nyby.tasks.services import expire_overdue_tasks
 from nyby.tenancy.models import Tenant
@@ -50,6 +53,13 @@ SCHEDULE = [
         timedelta(hours=1),
         for_each_tenant(generate_series_occurrences),
     ),
+    # Retries are due 1, 5, 25 ... minutes after a failure, so the sweep runs each minute.
+    Periodic("send-waiting-mail", timedelta(minutes=1), for_each_tenant(send_waiting_mail)),
+    # Hourly, but it acts once a local day, after 18:00 (idempotent).
+    Periodic("no-tasks-digest", timedelta(hours=1), for_each_tenant(send_no_tasks_digest)),
+    Periodic("sweep-check-expiry", timedelta(hours=24), for_each_tenant(sweep_check_expiry)),
+    # Waves are due by the minute; each due task's wave is its own (idempotent) job.
+    Periodic("send-due-waves", timedelta(minutes=1), for_each_tenant(send_due_waves)),
 ]
 
 

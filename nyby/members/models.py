@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, and_
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nyby.auth.models import Account
@@ -21,7 +21,20 @@ class Membership(TenantScoped, Timestamped, Base):
     """
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("tenant_id", "account_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "account_id"),
+        # Campaigns are only ever deactivated, never deleted (like roles).
+        tenant_fk(["campaign_id"], "campaigns"),
+        Index("ix_memberships_campaign", "tenant_id", "campaign_id"),
+        # Matching reads on-duty people by home area cell, never the whole membership.
+        Index(
+            "ix_memberships_on_duty_area",
+            "tenant_id",
+            "home_area_cell",
+            postgresql_where=text("on_duty"),
+            sqlite_where=text("on_duty"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -39,6 +52,31 @@ class Membership(TenantScoped, Timestamped, Base):
     home_longitude: Mapped[float | None]
     home_area_cell: Mapped[str | None] = mapped_column(String(16))
     travel_radius_km: Mapped[float | None]
+    # Sign-up (onboarding.signup). The membership's created_at is when they signed up.
+    campaign_id: Mapped[uuid.UUID | None]
+    agreement_accepted_at: Mapped[datetime | None]
+    # When they can help: [{"day": "mon", "part": "morning"}, ...]
+    availability: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. "driving"
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. "pl", "ur"
+    # Under-18s: a parent or guardian consents (by a mailed link) before any approval.
+    guardian_name: Mapped[str | None] = mapped_column(String(200))
+    guardian_email: Mapped[str | None] = mapped_column(String(254))
+    guardian_consent_at: Mapped[datetime | None]
+    # The first time a coordinator approved them in a role: sign-up to approval is measured.
+    first_approved_at: Mapped[datetime | None]
+    # Push dispatch (nyby.dispatch): offered tasks only while on duty (until a time, if set),
+    # within their availability, outside quiet hours (tenant's local time) and under their
+    # daily alert limit; preferred roles first.
+    on_duty: Mapped[bool] = mapped_column(default=False)
+    on_duty_until: Mapped[datetime | None]
+    preferred_roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # role keys
+    max_alerts_per_day: Mapped[int | None]  # None: the tenant's dispatch policy decides
+    quiet_hours_start: Mapped[time | None]
+    quiet_hours_end: Mapped[time | None]
+    # Channels besides the in-app inbox, per kind of notice (nyby.notifications.channels):
+    # {"offers": ["push", "sms"], "updates": ["email"]}; empty: the defaults there.
+    notification_channels: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     version_id: Mapped[int] = mapped_column(default=1)
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
@@ -83,3 +121,28 @@ class MembershipTeam(TenantScoped, Base):
 
     membership_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     team_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class Invitation(TenantScoped, Timestamped, Base):
+    """An admin's invitation to join as staff, sent by email; the link holds a token
+    stored here only as a hash, and it expires."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "token_hash"),
+        tenant_fk(["invited_by"], "memberships", ondelete="CASCADE"),
+        Index("ix_invitations_email", "tenant_id", "email"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    # Platform roles given on acceptance ("staff", "professional", "coordinator"...).
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Staff-only volunteer roles (keys) they may take at once, without onboarding.
+    role_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    invited_by: Mapped[uuid.UUID]
+    token_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -8,9 +8,12 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select, update
 
+from nyby.auth.permissions import Action
 from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
-from nyby.notifications.models import Notification
+from nyby.core.errors import Conflict, NotFound
+from nyby.notifications.models import Notification, OutgoingMail
+from nyby.tenancy.context import current_tenant_id
 from nyby.tenancy.resolution import Actor
 
 
@@ -24,31 +27,106 @@ def _messages() -> dict[str, str]:
         "task_started": gettext("%(person)s started your task “%(title)s”."),
         "task_completed": gettext("%(person)s completed your task “%(title)s”."),
         "task_cancelled": gettext("The task “%(title)s” you took was cancelled: %(note)s"),
+        "task_offered": gettext(
+            "New task for you: “%(title)s”, about %(minutes)s minutes, %(distance)s km "
+            "from your home area. Accept it in the next %(timeout)s minutes, or decline."
+        ),
+        "task_offered_remote": gettext(
+            "New task for you: “%(title)s”, about %(minutes)s minutes, by phone or video. "
+            "Accept it in the next %(timeout)s minutes, or decline."
+        ),
+        "offer_taken": gettext(
+            "“%(title)s” was taken by someone else: your offer is withdrawn. Thank you!"
+        ),
+        "offer_closed": gettext("“%(title)s” is no longer needed: your offer is withdrawn."),
+        "task_escalated": gettext(
+            "Nobody took “%(title)s” after %(waves)s waves of offers: please find someone."
+        ),
         "series_taken": gettext("%(person)s took every visit of “%(title)s”."),
         "series_released": gettext("The repeat task “%(title)s” was given back: %(note)s"),
         "series_continues": gettext(
             "You helped with “%(title)s” before: the next one is kept for you first."
         ),
+        "check_verified": gettext("Your check “%(check)s” is verified."),
+        "check_rejected": gettext("Your check “%(check)s” was not accepted: %(reason)s"),
+        "check_expiring": gettext(
+            "Your check “%(check)s” expires on %(date)s: renew it to keep taking tasks."
+        ),
+        "check_expired": gettext(
+            "Your check “%(check)s” has expired: send new evidence to renew it."
+        ),
+        "role_approved": gettext("You are approved as %(role)s: you can take its tasks now."),
+        "role_rejected": gettext("Your application as %(role)s was not approved: %(reason)s"),
+        "role_suspended": gettext("Your role %(role)s is paused: %(reason)s"),
+        "passport_shared": gettext(
+            "%(person)s shared %(count)s verified checks from %(tenant)s: accept them "
+            "instead of repeating them, or decline."
+        ),
+        "no_tasks_today": gettext(
+            "No tasks came up near you today. Thank you for being on duty: we will "
+            "offer you the next one that fits."
+        ),
+        "signed_up": gettext(
+            "We received your application for %(roles)s. What happens next: confirm your "
+            "email address with the link we sent you, send the evidence your roles need "
+            "on “My roles and checks”, and a coordinator will then look at your application."
+        ),
     }
 
 
 def notify(
-    recipient_id: uuid.UUID, kind: str, task_id: uuid.UUID | None = None, **params: Any
+    recipient_id: uuid.UUID,
+    kind: str,
+    task_id: uuid.UUID | None = None,
+    *,
+    inbox_only: bool = False,
+    **params: Any,
 ) -> None:
+    """The in-app notice always; for the kinds that matter also the recipient's chosen
+    channels (email, SMS, Web Push), all in the current transaction. ``inbox_only``: the
+    caller mails one fuller message itself, so the person does not get two."""
+    from nyby.notifications.channels import fan_out
+
     db.session.add(
         Notification(recipient_id=recipient_id, kind=kind, task_id=task_id, params=params)
     )
+    if not inbox_only:
+        fan_out(recipient_id, kind, params)
+
+
+def send_mail(to: str, kind: str, subject: str, body: str) -> OutgoingMail:
+    """Mail someone, once the current transaction commits (never if it rolls back).
+
+    The caller renders subject and body in the recipient's language (``force_locale``).
+    """
+    mail = OutgoingMail(channel="email", to_address=to, kind=kind, subject=subject, body=body)
+    db.session.add(mail)
+    db.session.flush()
+    enqueue_delivery(mail)
+    return mail
+
+
+def enqueue_delivery(message: OutgoingMail) -> None:
+    """Hand an outbox row to the delivery job once the transaction commits."""
+    from nyby.jobs.queues import enqueue
+    from nyby.notifications.jobs import deliver_mail
+
+    tenant_id, message_id = str(current_tenant_id()), str(message.id)
+    db.on_commit(lambda: enqueue(deliver_mail, tenant_id, message_id))
+
+
+def message_text(kind: str, params: dict[str, Any]) -> str:
+    template = _messages().get(kind, kind)
+    return template % {"person": "", "title": "", "note": "", **params}
 
 
 def render(notification: Notification) -> dict[str, Any]:
-    template = _messages().get(notification.kind, notification.kind)
-    params = {"person": "", "title": "", "note": "", **notification.params}
     return {
         "id": notification.id,
         "kind": notification.kind,
         "task_id": notification.task_id,
         "params": notification.params,
-        "message": template % params,
+        "message": message_text(notification.kind, notification.params),
         "created_at": notification.created_at,
         "read_at": notification.read_at,
     }
@@ -77,3 +155,37 @@ def mark_read(actor: Actor, ids: list[uuid.UUID] | None) -> int:
         statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0))
+
+
+# -- dead letters (admins) ---------------------------------------------------------------
+
+
+def dead_letters(actor: Actor) -> Rows:
+    """Messages that failed every attempt, newest first (admins)."""
+    actor.require(Action.CHANGE_CONFIGURATION)
+    statement = (
+        select(OutgoingMail)
+        .where(OutgoingMail.dead_at.is_not(None), OutgoingMail.sent_at.is_(None))
+        .order_by(OutgoingMail.dead_at.desc(), OutgoingMail.id)
+    )
+    return Rows(statement, lambda page: [row[0] for row in page])
+
+
+def retry_dead_letter(actor: Actor, message_id: uuid.UUID) -> OutgoingMail:
+    """Try a dead message again from the start (all its attempts), after the commit."""
+    actor.require(Action.CHANGE_CONFIGURATION)
+    message = db.session.scalar(
+        select(OutgoingMail).where(OutgoingMail.id == message_id).with_for_update()
+    )
+    if message is None:
+        raise NotFound("No such message.")
+    if message.sent_at is not None:
+        raise Conflict("This message was sent already.")
+    if message.dead_at is None:
+        raise Conflict("This message is still being tried.")
+    message.dead_at = None
+    message.attempts = 0
+    message.next_attempt_at = None
+    db.session.flush()
+    enqueue_delivery(message)
+    return message

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nyby.core.db import Base, Timestamped, new_id
@@ -22,6 +22,13 @@ class CheckStatus(StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"
     REJECTED = "rejected"
+    EXPIRED = "expired"  # was verified; the daily sweep found it past its expiry
+
+
+class PassportDecision(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 class RoleAssignment(TenantScoped, Timestamped, Base):
@@ -39,6 +46,10 @@ class RoleAssignment(TenantScoped, Timestamped, Base):
     role_id: Mapped[uuid.UUID]
     status: Mapped[str] = mapped_column(String(16), default=AssignmentStatus.APPLIED.value)
     approved_at: Mapped[datetime | None]
+    # Who decided last, when, and why (a rejection or suspension always says why).
+    decided_by: Mapped[uuid.UUID | None]
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
@@ -61,6 +72,66 @@ class CheckRecord(TenantScoped, Timestamped, Base):
     verified_at: Mapped[datetime | None]
     # None: does not expire (the check type has no validity period).
     expires_at: Mapped[datetime | None]
+    verified_by: Mapped[uuid.UUID | None]  # None: passed online (a training module)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was rejected
+    # Where a verified check came from when not this tenant's coordinators (a passport).
+    source: Mapped[str] = mapped_column(Text, default="")
+    # Evidence the volunteer sent: a file in storage and/or a certificate number.
+    submitted_at: Mapped[datetime | None]
+    evidence_key: Mapped[str | None] = mapped_column(String(300))
+    evidence_file_name: Mapped[str | None] = mapped_column(String(255))
+    evidence_content_type: Mapped[str | None] = mapped_column(String(100))
+    evidence_size: Mapped[int | None]
+    evidence_number: Mapped[str | None] = mapped_column(String(64))
+    # The daily sweep's 30-day warning, sent once per expiry date.
+    expiry_warned_at: Mapped[datetime | None]
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class PassportConsent(TenantScoped, Timestamped, Base):
+    """A volunteer's consent, kept by the tenant that verified their checks, to show
+    them to another tenant. Revoking it withdraws what that tenant has not decided."""
+
+    __tablename__ = "passport_consents"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "membership_id", "to_tenant_id"),
+        tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    membership_id: Mapped[uuid.UUID]
+    to_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    given_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class PassportCheck(TenantScoped, Timestamped, Base):
+    """One verified check shared with this tenant from another: who verified what, when.
+
+    The receiving tenant's coordinators accept it (it becomes their own verified check)
+    or decline it (the check is done again).
+    """
+
+    __tablename__ = "passport_checks"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "membership_id", "from_tenant_id", "check_kind"),
+        tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    membership_id: Mapped[uuid.UUID]
+    from_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    from_tenant_name: Mapped[str] = mapped_column(String(200))
+    check_kind: Mapped[str] = mapped_column(String(32))
+    check_name: Mapped[str] = mapped_column(String(200))
+    verified_by_name: Mapped[str] = mapped_column(String(200))  # "" when passed online
+    verified_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    decision: Mapped[str] = mapped_column(String(16), default=PassportDecision.PENDING.value)
+    decided_by: Mapped[uuid.UUID | None]
+    decided_at: Mapped[datetime | None]
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}

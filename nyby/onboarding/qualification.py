@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -42,6 +42,14 @@ class Qualification:
             f"Not qualified for the role {self.role_key!r}: " + "; ".join(problems) + ".",
             errors={"checks": list(self.missing_checks)} if self.missing_checks else None,
         )
+
+
+def age_on(born: date, today: date) -> int:
+    """Whole years old on ``today`` (roles set minimum ages; under 18 needs a guardian)."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+ADULT_AGE = 18
 
 
 def qualification(membership: Membership, role: VolunteerRole, at: datetime) -> Qualification:

@@ -93,7 +93,70 @@
     });
   }
 
+  // "Copy the link": the link is in a read-only box anyone can select; this saves a step.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    if (!(navigator.clipboard && window.isSecureContext)) { return; }
+    var box = document.getElementById(button.dataset.copy);
+    var done = document.querySelector("[data-copied='" + button.dataset.copy + "']");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(box.value).then(function () {
+        if (done) { done.hidden = false; }
+      }).catch(function () { box.select(); });
+    });
+  });
+
+  // An offer's time left ticks down; the live region speaks once, when time is up
+  // (a screen reader is not told every minute).
+  var countdowns = document.querySelectorAll(".countdown[data-expires]");
+  function tick() {
+    countdowns.forEach(function (countdown) {
+      if (countdown.dataset.done) { return; }
+      var left = Date.parse(countdown.dataset.expires) - Date.now();
+      var shown = countdown.querySelector("[data-time-left]");
+      if (left > 0) {
+        shown.textContent = countdown.dataset.left.replace("{n}", String(Math.ceil(left / 60000)));
+        return;
+      }
+      countdown.dataset.done = "1";
+      shown.textContent = countdown.dataset.over;
+      var note = countdown.parentNode.querySelector("[data-expired-note]");
+      if (note) { note.textContent = countdown.dataset.over; }
+    });
+  }
+  if (countdowns.length) {
+    tick();
+    window.setInterval(tick, 15000);
+  }
+
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () {});
+  }
+
+  // "Turn on notifications on this device": shown only where Web Push works.
+  var push = document.querySelector("[data-push-setup]");
+  if (push && "serviceWorker" in navigator && "PushManager" in window) {
+    var pushStatus = push.querySelector("[data-push-status]");
+    push.hidden = false;
+    push.querySelector("[data-push-subscribe]").addEventListener("click", function () {
+      var raw = atob(push.dataset.key.replace(/-/g, "+").replace(/_/g, "/"));
+      var key = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) { key[i] = raw.charCodeAt(i); }
+      navigator.serviceWorker.ready.then(function (registration) {
+        return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      }).then(function (subscription) {
+        return fetch(push.dataset.url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": push.dataset.csrf },
+          body: JSON.stringify(subscription.toJSON())
+        });
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        pushStatus.textContent = pushStatus.dataset.done;
+      }).catch(function () {
+        pushStatus.textContent = pushStatus.dataset.failed;
+      });
+    });
   }
 })();

@@ -34,3 +34,21 @@ self.addEventListener("fetch", (event) => {
     )
   );
 });
+
+// Web Push: the server sends {title, body} (already in the reader's language).
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || "nyby", { body: data.body || "", icon: "/static/icon.svg" })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(self.clients.openWindow("/"));
+});

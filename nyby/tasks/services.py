@@ -18,6 +18,7 @@ from nyby.configuration.posting import require_may_post
 from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from nyby.dispatch import waves as dispatch
 from nyby.geo import Place, locate
 from nyby.jobs.queues import tenant_job
 from nyby.notifications.services import notify
@@ -322,6 +323,7 @@ def decline(actor: Actor, task: Task) -> None:
         raise Conflict(f"Only open tasks can be declined; this one is {task.status}.")
     db.session.add(TaskDecline(task_id=task.id, membership_id=actor.membership.id))
     db.session.flush()
+    dispatch.task_declined(task, actor.membership.id)
 
 
 def cancel(actor: Actor, task: Task, reason: str) -> Task:
@@ -422,7 +424,8 @@ def _transition(
 def record_transition(
     task: Task, actor: Actor | None, before: str | None, to: TaskStatus, note: str = ""
 ) -> None:
-    """Every change of status, with who made it (None: the platform itself) and when."""
+    """Every change of status, with who made it (None: the platform itself) and when;
+    push dispatch starts, stops or restarts with it (offers withdrawn at once)."""
     db.session.add(
         TaskEvent(
             task_id=task.id,
@@ -433,3 +436,4 @@ def record_transition(
         )
     )
     db.session.flush()
+    dispatch.task_moved(task, before, to)

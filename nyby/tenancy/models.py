@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, String
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from nyby.core.db import Base, Timestamped, new_id
@@ -25,6 +25,8 @@ class Tenant(Timestamped, Base):
     # Sections of the tenant file whose own models arrive with later issues
     # (campaigns, success criteria): kept verbatim so export round-trips them.
     reserved_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What a volunteer accepts when signing up (from the tenant file).
+    volunteer_agreement: Mapped[str] = mapped_column(Text, default="")
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g
+from flask import current_app, g, request
 from sqlalchemy import select
 
 from nyby.auth.models import Account
@@ -57,24 +57,50 @@ def take_tenant_slug(endpoint: str | None, values: dict[str, Any] | None) -> Non
         g.tenant_slug = values.pop(TENANT_URL_ARG)
 
 
+def public(view: View) -> View:
+    """Mark a view (an API MethodView or a page) as open to anyone: no login, and on a
+    tenant's URL no membership either (sign-up, a campaign's landing page). The tenant
+    is still resolved and scoped: ``public_tenant()``; ``g.actor`` is set only for a
+    logged-in member."""
+    view.nyby_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_public(view: Any) -> bool:
+    return bool(getattr(getattr(view, "view_class", view), "nyby_public", False))
+
+
 def resolve_tenant() -> None:
     slug = g.pop("tenant_slug", None)
-    if slug is None:
-        set_request_scope(None, g.account.id if g.get("account") else None)
-        return
     account: Account | None = g.get("account")
-    if account is None:
+    if slug is None:
+        set_request_scope(None, account.id if account else None)
+        return
+    open_to_all = is_public(current_app.view_functions.get(request.endpoint or ""))
+    if account is None and not open_to_all:
         raise NotLoggedIn()
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         raise NotFound("No such tenant.")
-    set_request_scope(tenant.id, account.id)
-    membership = db.session.scalar(
-        select(Membership).where(Membership.account_id == account.id, Membership.is_active)
+    set_request_scope(tenant.id, account.id if account else None)
+    g.tenant = tenant
+    membership = (
+        db.session.scalar(
+            select(Membership).where(Membership.account_id == account.id, Membership.is_active)
+        )
+        if account is not None
+        else None
     )
     if membership is None:
+        if open_to_all:
+            return
         raise NotFound("No such tenant.")
-    g.actor = Actor(account=account, tenant=tenant, membership=membership)
+    g.actor = Actor(account=account, tenant=tenant, membership=membership)  # type: ignore[arg-type]
+
+
+def public_tenant() -> Tenant:
+    """The tenant of a public view's URL (see ``public``)."""
+    return g.tenant  # type: ignore[no-any-return]
 
 
 def current_actor() -> Actor:

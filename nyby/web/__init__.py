@@ -19,23 +19,30 @@ def select_locale() -> str:
     account = g.get("account")
     if account is not None and account.locale in SUPPORTED_LOCALES:
         return str(account.locale)
-    actor = g.get("actor")
-    if actor is not None and actor.tenant.locale in SUPPORTED_LOCALES:
-        return str(actor.tenant.locale)
+    tenant = g.get("tenant")  # set on every tenant URL, public pages included
+    if tenant is not None and tenant.locale in SUPPORTED_LOCALES:
+        return str(tenant.locale)
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
 
 
 def select_timezone() -> str | None:
     """Times are shown in the tenant's zone (its people live there)."""
-    actor = g.get("actor")
-    return str(actor.tenant.timezone) if actor is not None else None
+    tenant = g.get("tenant")
+    return str(tenant.timezone) if tenant is not None else None
 
 
 def init_web(app: Flask) -> None:
     # Each domain adds its pages to the one web blueprint (its views.py).
+    import nyby.campaigns.views
     import nyby.clients.views
     import nyby.configuration.views
+    import nyby.dispatch.views
+    import nyby.members.duty_views
+    import nyby.members.invitation_views
     import nyby.members.views
+    import nyby.notifications.views
+    import nyby.onboarding.passport_views
+    import nyby.onboarding.signup_views
     import nyby.onboarding.views
     import nyby.tasks.views  # noqa: F401
     from nyby.web.views import web

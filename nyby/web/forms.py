@@ -59,9 +59,14 @@ class Form:
 
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # Every value of a name that has several (ticked boxes).
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
     def value(self, name: str, default: Any = "") -> Any:
         return self.values.get(name, default)
+
+    def chosen(self, name: str) -> list[str]:
+        return self.lists.get(name, [])
 
     def refuse(self, error: DomainError | ma.ValidationError, fallback: str = "form") -> None:
         """Put a service's or a schema's refusal next to the fields it names."""
@@ -70,32 +75,65 @@ class Form:
         else:
             messages = error.errors or {fallback: [error.detail or error.title]}
         for name, found in messages.items():
-            if isinstance(found, dict):  # a nested field: show its messages on the parent
-                found = [m for ms in found.values() for m in (ms if isinstance(ms, list) else [ms])]
-            if not isinstance(found, list):
-                found = [str(found)]
-            self.errors.setdefault(name, []).extend(translate(str(m)) for m in found)
+            self._put(str(name), found)
+
+    def _put(self, name: str, found: Any) -> None:
+        if isinstance(found, dict):
+            for inner, messages in found.items():
+                # A nested schema's fields have inputs of their own (``area.latitude``);
+                # a list's items are shown on the list.
+                nested = isinstance(inner, str) and inner != "_schema"
+                self._put(f"{name}.{inner}" if nested else name, messages)
+            return
+        for message in found if isinstance(found, list) else [found]:
+            if isinstance(message, dict | list):
+                self._put(name, message)
+            else:
+                self.errors.setdefault(name, []).append(translate(str(message)))
 
 
 def read_form(schema: ma.Schema, form: MultiDict[str, str], timezone: str) -> tuple[Any, Form]:
     """What the schema loads (None when anything is wrong) and the Form to show."""
-    shown = Form(values={name: form.get(name, "") for name in form})
+    shown = Form(
+        values={name: form.get(name, "") for name in form},
+        lists={name: form.getlist(name) for name in form},
+    )
+    try:
+        return schema.load(_raw(schema, form, timezone)), shown
+    except ma.ValidationError as error:
+        shown.refuse(error)
+        return None, shown
+
+
+def _raw(
+    schema: ma.Schema, form: MultiDict[str, str], timezone: str, prefix: str = ""
+) -> dict[str, Any]:
+    """The form as the schema's input. A nested schema's fields are named ``outer.inner``
+    on the page; a list is the inputs sharing its name (ticked boxes), each of which may
+    also hold several comma-separated values (a text box)."""
     raw: dict[str, Any] = {}
     for name, declared in schema.fields.items():
         if declared.dump_only:
             continue
         key = declared.data_key or name
+        named = prefix + key
         if isinstance(declared, ma.fields.Boolean):
-            raw[key] = key in form
+            if not prefix or named in form:  # a nested box counts only when ticked
+                raw[key] = named in form
             continue
-        text = form.get(key, "").strip()
+        if isinstance(declared, ma.fields.Nested) and isinstance(declared.schema, ma.Schema):
+            if not declared.many and (inner := _raw(declared.schema, form, timezone, named + ".")):
+                raw[key] = inner
+            continue
+        if isinstance(declared, ma.fields.List):
+            parts = [part.strip() for value in form.getlist(named) for part in value.split(",")]
+            if items := [_typed(declared.inner, part, timezone) for part in parts if part]:
+                raw[key] = items
+            continue
+        text = form.get(named, "").strip()
         if text:
             raw[key] = _typed(declared, text, timezone)
-    try:
-        return schema.load(raw), shown
-    except ma.ValidationError as error:
-        shown.refuse(error)
-        return None, shown
+    return raw
 
 
 def _typed(declared: ma.fields.Field, text: str, timezone: str) -> Any:

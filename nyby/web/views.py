@@ -43,38 +43,48 @@ def _protect() -> None:
 @web.url_defaults
 def _this_tenant(endpoint: str, values: dict[str, Any]) -> None:
     """Links between a tenant's pages stay in that tenant without saying so each time."""
-    actor = g.get("actor")
+    tenant = g.get("tenant")  # every tenant URL, public pages included
     if (
-        actor is not None
+        tenant is not None
         and "tenant" not in values
         and current_app.url_map.is_endpoint_expecting(endpoint, "tenant")
     ):
-        values["tenant"] = actor.tenant.slug
+        values["tenant"] = tenant.slug
 
 
 @web.context_processor
 def _navigation() -> dict[str, Any]:
     """The tenant's menu, as the caller's roles allow."""
     actor = g.get("actor")
-    if actor is None:
-        return {"tenant": None, "menu": []}
+    if actor is None:  # logged out, or a public page of a tenant (sign-up, a campaign)
+        return {"tenant": g.get("tenant"), "menu": []}
     menu = [("web.tenant_home", _("Home"))]
     if actor.can(Action.TAKE_TASKS):
         menu += [
             ("web.tasks_near", _("Tasks near me")),
+            ("web.offers", _("Offers")),
             ("web.street_groups", _("Street groups")),
             ("web.my_tasks", _("My tasks")),
             ("web.my_roles", _("My roles and checks")),
             ("web.settings", _("My home area")),
+            ("web.alert_settings", _("Alert settings")),
         ]
     if actor.can(Action.VIEW_CLIENTS):
         menu += [("web.clients", _("Clients"))]
     if actor.can(Action.VIEW_ALL_TASKS):
         menu += [("web.all_tasks", _("Tasks"))]
+    if actor.can(Action.HANDLE_ESCALATIONS):
+        menu += [("web.escalations", _("Escalations"))]
     if actor.can(Action.VERIFY_VOLUNTEERS):
         menu += [("web.waiting", _("Waiting for approval"))]
     if actor.can(Action.VIEW_MEMBERS):
         menu += [("web.volunteers", _("Volunteers"))]
+    if actor.can(Action.VIEW_MEMBERS) or actor.can(Action.VERIFY_VOLUNTEERS):
+        menu += [("web.campaigns", _("Campaigns"))]
+    if actor.can(Action.CHANGE_MEMBERS):
+        menu += [("web.invitations_page", _("Invite staff"))]
+    if actor.can(Action.CHANGE_CONFIGURATION):
+        menu += [("web.dead_letters", _("Undelivered messages"))]
     menu += [("web.roles", _("Roles and checks")), ("web.help_page", _("Help"))]
     return {"tenant": actor.tenant, "menu": menu, "actor": actor}
 

@@ -1,0 +1,304 @@
+"""Who may be offered a push task, best match first: the one place this is decided.
+
+``match`` works in three steps, cheapest first, so a tenant of 400,000 on-duty people
+costs a handful of queries per wave:
+
+1. SQL narrows the tenant to people who could take the task: active volunteers or
+   staff, on duty (``ix_memberships_on_duty_area``), holding the role (an approved
+   assignment; staff need none for a staff-only role) with every check it requires
+   verified and unexpired, home area within the wave's radius of the task (the H3 area
+   cells that reach the circle, then the exact distance, as ``tasks.browse`` does) and
+   within their own travel radius (remote roles skip both), and neither offered nor
+   declined this task. At most ``CANDIDATE_LIMIT`` of them, least recently offered first.
+2. Python keeps those available for the task's window now (``members.duty.available_for``:
+   on duty, not in quiet hours, an availability window that meets the task's) and under
+   their daily alert limit (offers since the tenant's local midnight), and scores each
+   (``dispatch.ranking.score``) from figures read in two grouped queries.
+3. Walking down the ranking, ``onboarding.qualification`` (the rule itself) confirms
+   each person before they are picked, so the SQL above can never offer a task to
+   someone the rule would refuse.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    case,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+
+from nyby.clients.models import Client
+from nyby.configuration.models import RoleCheckType, VolunteerRole
+from nyby.core.db import db
+from nyby.dispatch import ranking
+from nyby.dispatch.models import Offer, OfferStatus
+from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
+from nyby.members.duty import available_for, daily_alert_limit
+from nyby.members.models import Membership
+from nyby.onboarding.models import AssignmentStatus, CheckRecord, CheckStatus, RoleAssignment
+from nyby.onboarding.qualification import qualification
+from nyby.tasks.models import Task, TaskDecline, TaskStatus
+
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+# Scored per wave at most; beyond it SQL keeps the least recently offered (fairness).
+CANDIDATE_LIMIT = 1000
+RECENT = timedelta(days=7)
+ANSWERED = (OfferStatus.ACCEPTED.value, OfferStatus.DECLINED.value)
+CLOSED = (*ANSWERED, OfferStatus.EXPIRED.value)
+# Written into the SQL (not bound) so the planner may use the partial on-duty index.
+ON_DUTY = literal_column("memberships.on_duty", Boolean)
+
+
+@dataclass(frozen=True)
+class Match:
+    membership: Membership
+    score: float
+    distance_km: float | None  # None: a remote role
+
+
+def match(
+    task: Task,
+    radius_km: float,
+    policy: dict[str, Any],
+    timezone: str,
+    now: datetime,
+    limit: int,
+) -> list[Match]:
+    """The best ``limit`` people to offer ``task`` to now, within ``radius_km`` of it
+    (ignored for remote roles), best first; ties go to the lower membership id."""
+    role = task.role
+    if not role.is_active or limit < 1:
+        return []
+    here = None if role.remote else _place(task)
+    if not role.remote and here is None:
+        return []  # a travelling task with no place: nobody can be measured from it
+    members = db.session.scalars(_candidates(task, role, here, radius_km, now)).all()
+    if not members:
+        return []
+    tz = ZoneInfo(timezone)
+    counts = _offer_counts([m.id for m in members], now, _local_midnight(now, tz))
+    tasks = _task_counts([m.id for m in members], task.client_id, now)
+    wanted = _client_language(task)
+    ranked: list[tuple[float, uuid.UUID, Match]] = []
+    for member in members:
+        offers = counts.get(member.id, _NO_OFFERS)
+        if offers.today >= daily_alert_limit(member, policy):
+            continue
+        if not available_for(member, task.earliest_start, task.due_by, tz, now):
+            continue
+        away = _distance(here, member)
+        recent_tasks, helped = tasks.get(member.id, (0, False))
+        candidate = ranking.Candidate(
+            distance_km=away,
+            radius_km=radius_km,
+            helped_client=helped,
+            recent_load=offers.recent + recent_tasks,
+            speaks_client_language=wanted is not None and wanted in _codes(member.languages),
+            offers_answered=offers.answered,
+            offers_closed=offers.closed,
+            prefers_role=role.key in (member.preferred_roles or []),
+        )
+        score = ranking.score(candidate, policy["weights"])
+        ranked.append((-score, member.id, Match(member, score, away)))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    picked: list[Match] = []
+    for _, _, found in ranked:
+        if qualification(found.membership, role, now).qualified:
+            picked.append(found)
+            if len(picked) == limit:
+                break
+    return picked
+
+
+def _place(task: Task) -> Place | None:
+    if task.latitude is None or task.longitude is None:
+        return None
+    return Place(task.latitude, task.longitude)
+
+
+def _distance(here: Place | None, member: Membership) -> float | None:
+    if here is None or member.home_latitude is None or member.home_longitude is None:
+        return None
+    return round(distance_km(here, Place(member.home_latitude, member.home_longitude)), 3)
+
+
+def _candidates(
+    task: Task, role: VolunteerRole, here: Place | None, radius_km: float, now: datetime
+) -> Select[tuple[Membership]]:
+    """Step 1: everyone who could take the task, by SQL alone."""
+    statement = select(Membership).where(
+        Membership.is_active,
+        ON_DUTY,
+        or_(Membership.on_duty_until.is_(None), Membership.on_duty_until > now),
+        *_qualified(role, now),
+        Membership.id.not_in(select(Offer.membership_id).where(Offer.task_id == task.id)),
+        Membership.id.not_in(
+            select(TaskDecline.membership_id).where(TaskDecline.task_id == task.id)
+        ),
+    )
+    if here is not None:
+        dx = (Membership.home_longitude - here.longitude) * (
+            KM_PER_DEGREE * math.cos(math.radians(here.latitude))
+        )
+        dy = (Membership.home_latitude - here.latitude) * KM_PER_DEGREE
+        squared = dx * dx + dy * dy
+        statement = statement.where(
+            Membership.home_area_cell.in_(area_cells_within(here, radius_km)),
+            squared <= radius_km * radius_km,
+            or_(
+                Membership.travel_radius_km.is_(None),
+                squared <= Membership.travel_radius_km * Membership.travel_radius_km,
+            ),
+        )
+    last_offered = (
+        select(func.max(Offer.offered_at))
+        .where(Offer.membership_id == Membership.id)
+        .correlate(Membership)
+        .scalar_subquery()
+    )
+    # NULL (never offered) first on both databases, then the longest ago.
+    return statement.order_by(last_offered.is_not(None), last_offered, Membership.id).limit(
+        CANDIDATE_LIMIT
+    )
+
+
+def _qualified(role: VolunteerRole, now: datetime) -> list[ColumnElement[bool]]:
+    """``onboarding.qualification``'s rule as SQL conditions (it confirms the chosen)."""
+    conditions: list[ColumnElement[bool]] = []
+    if role.staff_only:
+        conditions.append(Membership.is_staff.is_(True))
+    else:
+        conditions += [
+            or_(Membership.is_volunteer, Membership.is_staff),
+            Membership.id.in_(
+                select(RoleAssignment.membership_id).where(
+                    RoleAssignment.role_id == role.id,
+                    RoleAssignment.status == AssignmentStatus.APPROVED.value,
+                )
+            ),
+        ]
+    required = list(
+        db.session.scalars(
+            select(RoleCheckType.check_type_id).where(RoleCheckType.role_id == role.id)
+        )
+    )
+    if required:
+        valid = (
+            select(func.count())
+            .select_from(CheckRecord)
+            .where(
+                CheckRecord.membership_id == Membership.id,
+                CheckRecord.check_type_id.in_(required),
+                CheckRecord.status == CheckStatus.VERIFIED.value,
+                or_(CheckRecord.expires_at.is_(None), CheckRecord.expires_at > now),
+            )
+            .correlate(Membership)
+            .scalar_subquery()
+        )
+        conditions.append(valid == len(required))
+    return conditions
+
+
+@dataclass(frozen=True)
+class _Offers:
+    today: int = 0
+    recent: int = 0
+    answered: int = 0
+    closed: int = 0
+
+
+_NO_OFFERS = _Offers()
+
+
+def _offer_counts(
+    ids: Sequence[uuid.UUID], now: datetime, midnight: datetime
+) -> dict[uuid.UUID, _Offers]:
+    """Each person's offers: today (alert limit), this week (fairness), answered and
+    closed (response history), in one grouped query."""
+    rows = db.session.execute(
+        select(
+            Offer.membership_id,
+            func.sum(case((Offer.offered_at >= midnight, 1), else_=0)),
+            func.sum(case((Offer.offered_at >= now - RECENT, 1), else_=0)),
+            func.sum(case((Offer.status.in_(ANSWERED), 1), else_=0)),
+            func.sum(case((Offer.status.in_(CLOSED), 1), else_=0)),
+        )
+        .where(Offer.membership_id.in_(ids))
+        .group_by(Offer.membership_id)
+    ).all()
+    return {
+        member: _Offers(int(today or 0), int(recent or 0), int(answered or 0), int(closed or 0))
+        for member, today, recent, answered, closed in rows
+    }
+
+
+def _task_counts(
+    ids: Sequence[uuid.UUID], client_id: uuid.UUID | None, now: datetime
+) -> dict[uuid.UUID, tuple[int, bool]]:
+    """Each person's tasks taken this week (fairness), and whether they completed one
+    for this client (continuity), in one grouped query."""
+    helped_this_client: ColumnElement[bool] = (
+        (Task.client_id == client_id) & (Task.status == TaskStatus.COMPLETED.value)
+        if client_id is not None
+        else false()
+    )
+    rows = db.session.execute(
+        select(
+            Task.assignee_id,
+            func.sum(case((Task.assigned_at >= now - RECENT, 1), else_=0)),
+            func.max(case((helped_this_client, 1), else_=0)),
+        )
+        .where(Task.assignee_id.in_(ids), or_(Task.assigned_at >= now - RECENT, helped_this_client))
+        .group_by(Task.assignee_id)
+    ).all()
+    return {member: (int(recent or 0), bool(helped)) for member, recent, helped in rows}
+
+
+def _local_midnight(now: datetime, tz: ZoneInfo) -> datetime:
+    """The start of today in the tenant's zone: alert limits count per local day."""
+    local = now.astimezone(tz)
+    return datetime.combine(local.date(), time(0), tzinfo=tz)
+
+
+# Clients' language is free text ("Polish", "pl"); members' are ISO 639-1 codes.
+_NAMES = {
+    name.casefold(): str(code)
+    for locale in ("en", "nb")
+    for code, name in Locale(locale).languages.items()
+    if len(code) == 2
+}
+
+
+def _client_language(task: Task) -> str | None:
+    if task.client_id is None:
+        return None
+    wanted = db.session.scalar(
+        select(Client.interpreter_language).where(Client.id == task.client_id)
+    )
+    return _code(wanted) if wanted else None
+
+
+def _code(language: str) -> str | None:
+    text = language.strip().casefold()
+    if len(text) == 2:
+        return text
+    return _NAMES.get(text) or _NAMES.get(text.split("-")[0].strip())
+
+
+def _codes(languages: Sequence[str] | None) -> set[str]:
+    return {code for code in (_code(language) for language in languages or []) if code}

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nyby.core.db import Base, Timestamped, new_id
+from nyby.tenancy.models import TenantScoped, tenant_fk
+
+
+class OfferStatus(StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # someone else took the task, or it closed
+    EXPIRED = "expired"  # its wave timed out unanswered
+
+
+class TaskDispatch(TenantScoped, Timestamped, Base):
+    """Where a push task's offering stands: one row per task, written with the task.
+
+    The row is also the outbox for dispatch: a wave is due when ``next_wave_at`` has
+    passed, so a task posted while Redis is down still goes out when a sweep finds it.
+    """
+
+    __tablename__ = "task_dispatches"
+    __table_args__ = (
+        tenant_fk(["task_id"], "tasks", ondelete="CASCADE"),
+        Index("ix_task_dispatches_due", "tenant_id", "next_wave_at"),
+    )
+
+    task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    waves_sent: Mapped[int] = mapped_column(default=0)
+    radius_km: Mapped[float | None]  # of the last wave (grows per wave)
+    # None: nothing more to do (taken, closed, or escalated).
+    next_wave_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class Offer(TenantScoped, Base):
+    """A task offered to one person in one wave; never offered to them twice."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "task_id", "membership_id"),
+        tenant_fk(["task_id"], "tasks", ondelete="CASCADE"),
+        tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
+        # My open offers; my offers today (alert limits); fairness (recent offers).
+        Index("ix_offers_member", "tenant_id", "membership_id", "offered_at"),
+        Index("ix_offers_task_status", "tenant_id", "task_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    task_id: Mapped[uuid.UUID]
+    membership_id: Mapped[uuid.UUID]
+    wave: Mapped[int]
+    score: Mapped[float]
+    status: Mapped[str] = mapped_column(String(12), default=OfferStatus.OFFERED.value)
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    responded_at: Mapped[datetime | None]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from nyby.dispatch.models import OfferStatus
+from nyby.tasks.schemas import TaskSchema
+
+OFFER_STATUSES = [status.value for status in OfferStatus]
+
+
+class OfferSchema(ma.Schema):
+    """A task offered to me; its task shows the area, not the address, until I take it."""
+
+    id = ma.fields.UUID(required=True)
+    task_id = ma.fields.UUID(required=True)
+    task = ma.fields.Nested(TaskSchema, required=True)
+    wave = ma.fields.Integer(required=True, metadata={"description": "1 for the first wave"})
+    status = ma.fields.String(required=True, metadata={"enum": OFFER_STATUSES})
+    offered_at = ma.fields.AwareDateTime(required=True)
+    expires_at = ma.fields.AwareDateTime(
+        required=True,
+        metadata={"description": "After this the task may be offered to others"},
+    )
+    responded_at = ma.fields.AwareDateTime(allow_none=True)
+    answerable = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "Whether it can still be accepted or declined (the task is open)"},
+    )
+    seconds_left = ma.fields.Integer(
+        required=True, metadata={"description": "Until expires_at, for an open offer; else 0"}
+    )
+
+
+class EscalationSchema(ma.Schema):
+    """A push task nobody took after its last wave of offers."""
+
+    task = ma.fields.Nested(TaskSchema, required=True)
+    escalated_at = ma.fields.AwareDateTime(required=True)
+    waves_sent = ma.fields.Integer(required=True)
+    radius_km = ma.fields.Float(
+        allow_none=True, metadata={"description": "The last wave's radius around the task"}
+    )

@@ -1,0 +1,149 @@
+"""Answering offers (first accept wins) and the coordinators' escalations.
+
+Accepting an offer is taking its task through ``tasks.services.accept``: one conditional
+UPDATE, so of many people accepting at once exactly one wins. The winner's transaction
+withdraws every other open offer of the task (``dispatch.waves.task_moved``), so the
+others' offers say so, and their own accept is a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, select
+
+from nyby.auth.permissions import Action
+from nyby.core.api import Rows
+from nyby.core.db import db, utcnow
+from nyby.core.errors import Conflict
+from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
+from nyby.tasks import services as tasks
+from nyby.tasks.models import IS_OPEN, Task, TaskDecline, TaskStatus
+from nyby.tenancy.resolution import Actor
+
+# An offer past its time may still be answered while its task is open: better taken late
+# than not at all (the next wave may already have gone out to others).
+ANSWERABLE = (OfferStatus.OFFERED.value, OfferStatus.EXPIRED.value)
+
+
+def my_offers(actor: Actor) -> Rows:
+    """My offers: open ones first (soonest to expire first), then the rest, newest first."""
+    actor.require(Action.TAKE_TASKS)
+    is_open = Offer.status == OfferStatus.OFFERED.value
+    statement = (
+        select(Offer)
+        .where(Offer.membership_id == actor.membership.id)
+        .order_by(
+            case((is_open, 0), else_=1),
+            case((is_open, Offer.expires_at), else_=None),
+            Offer.offered_at.desc(),
+            Offer.id,
+        )
+    )
+    return Rows(statement, lambda page: present_all(actor, [row[0] for row in page]))
+
+
+def present_all(actor: Actor, offers: Sequence[Offer]) -> list[dict[str, Any]]:
+    """Offers with their tasks as the caller may see them (the area, not the address,
+    until they hold it): the page's tasks are read in one query."""
+    ids = {offer.task_id for offer in offers}
+    found = db.session.scalars(select(Task).where(Task.id.in_(ids))).all() if ids else []
+    views = {view["id"]: view for view in tasks.present_all(actor, found)}
+    now = utcnow()
+    return [
+        {
+            **{column.key: getattr(offer, column.key) for column in Offer.__table__.columns},
+            "task": views[offer.task_id],
+            "answerable": offer.status in ANSWERABLE
+            and views[offer.task_id]["status"] == TaskStatus.OPEN,
+            "seconds_left": max(0, int((offer.expires_at - now).total_seconds()))
+            if offer.status == OfferStatus.OFFERED
+            else 0,
+        }
+        for offer in offers
+    ]
+
+
+def present(actor: Actor, offer: Offer) -> dict[str, Any]:
+    return present_all(actor, [offer])[0]
+
+
+def accept_offer(actor: Actor, offer: Offer) -> Offer:
+    """Take the offered task. Of many accepting at once, one wins; the others' offers
+    are withdrawn and they hear it was taken (409)."""
+    actor.require(Action.TAKE_TASKS)
+    task = _task_of(offer)
+    if offer.status == OfferStatus.ACCEPTED:
+        return offer  # a retry of my own accept
+    if offer.status not in ANSWERABLE:
+        raise Conflict(_closed(offer, task))
+    try:
+        tasks.accept(actor, task)
+    except Conflict:
+        if task.status in (TaskStatus.OPEN, TaskStatus.EXPIRED):
+            raise  # a reservation, say: the service's own reason
+        raise Conflict(_closed(offer, task)) from None
+    db.session.refresh(offer)  # accepted by the task's change of status
+    return offer
+
+
+def decline_offer(actor: Actor, offer: Offer) -> Offer:
+    """Say no: the task is never offered or shown to me again (``TaskDecline``)."""
+    actor.require(Action.TAKE_TASKS)
+    task = _task_of(offer)
+    if offer.status == OfferStatus.DECLINED:
+        return offer
+    if offer.status not in ANSWERABLE:
+        raise Conflict(_closed(offer, task))
+    declined = db.session.scalar(
+        select(TaskDecline.task_id).where(
+            TaskDecline.task_id == task.id, TaskDecline.membership_id == actor.membership.id
+        )
+    )
+    if declined is None:
+        tasks.decline(actor, task)  # 409 if the task is no longer open
+    else:
+        offer.status, offer.responded_at = OfferStatus.DECLINED.value, utcnow()
+        db.session.flush()
+    db.session.refresh(offer)
+    return offer
+
+
+def _task_of(offer: Offer) -> Task:
+    return db.session.scalars(select(Task).where(Task.id == offer.task_id)).one()
+
+
+def _closed(offer: Offer, task: Task) -> str:
+    """Why an offer can no longer be answered, in a sentence."""
+    if offer.status == OfferStatus.DECLINED:
+        return "You declined this offer."
+    if task.status in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED):
+        return "This task was taken by someone else."
+    return f"This task is no longer needed (it is {task.status})."
+
+
+def escalations(actor: Actor) -> Rows:
+    """Push tasks still open after their last wave with nobody taking them, most recent
+    first: the coordinators find someone, or close them."""
+    actor.require(Action.HANDLE_ESCALATIONS)
+    statement = (
+        select(TaskDispatch, Task)
+        .join(Task, Task.id == TaskDispatch.task_id)
+        .where(TaskDispatch.escalated_at.is_not(None), IS_OPEN)
+        .order_by(TaskDispatch.escalated_at.desc(), Task.id)
+    )
+
+    def render(page: Sequence[Any]) -> list[dict[str, Any]]:
+        views = tasks.present_all(actor, [row[1] for row in page])
+        return [
+            {
+                "task": view,
+                "escalated_at": row[0].escalated_at,
+                "waves_sent": row[0].waves_sent,
+                "radius_km": row[0].radius_km,
+            }
+            for row, view in zip(page, views, strict=True)
+        ]
+
+    return Rows(statement, render)

@@ -1,0 +1,182 @@
+"""Channels besides the in-app inbox: a person's choices, push devices, and the fan-out.
+
+``notify`` always writes the in-app notice; for the kinds that matter it also writes one
+outbox row per channel the recipient chose (email, SMS, one per push device), rendered
+in their language now, so the delivery job only hands text to a backend.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_babel import force_locale, gettext
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from nyby.auth.permissions import Action
+from nyby.core.db import db
+from nyby.core.errors import Conflict, NotFound
+from nyby.integrations.push import vapid_public_key
+from nyby.members.models import Membership
+from nyby.notifications.models import OutgoingMail, PushSubscription
+from nyby.tenancy.context import current_tenant_id
+from nyby.tenancy.models import Tenant
+from nyby.tenancy.resolution import Actor
+
+CHANNELS = ("email", "sms", "push")
+# Offers are urgent (push first); other notices can wait for the mailbox. SMS costs the
+# tenant money, so it is the person's choice, never a default.
+DEFAULT_CHANNELS: dict[str, list[str]] = {"offers": ["push", "email"], "updates": ["email"]}
+# Which kinds go beyond the inbox, and under which of the person's choices. Kinds that
+# already mail on their own (check_expiring, verify_email ...) are left out on purpose.
+GROUP_OF_KIND = {
+    "task_offered": "offers",
+    "task_offered_remote": "offers",
+    "offer_taken": "offers",
+    "task_escalated": "updates",
+    "check_verified": "updates",
+    "check_rejected": "updates",
+    "role_approved": "updates",
+    "role_rejected": "updates",
+    "role_suspended": "updates",
+    "no_tasks_today": "updates",
+}
+
+
+def chosen_channels(member: Membership) -> dict[str, list[str]]:
+    stored = member.notification_channels or {}
+    return {group: list(stored.get(group, default)) for group, default in DEFAULT_CHANNELS.items()}
+
+
+def _headline(kind: str) -> str:
+    headlines = {
+        "offers": gettext("New task for you"),
+        "offer_taken": gettext("Offer withdrawn"),
+        "task_escalated": gettext("A task needs someone"),
+        "no_tasks_today": gettext("No tasks near you today"),
+    }
+    if kind in headlines:
+        return headlines[kind]
+    return headlines["offers"] if GROUP_OF_KIND.get(kind) == "offers" else gettext("News")
+
+
+def fan_out(recipient_id: uuid.UUID, kind: str, params: dict[str, Any]) -> list[OutgoingMail]:
+    """Outbox rows for the recipient's chosen channels (none for inbox-only kinds)."""
+    from nyby.notifications.services import enqueue_delivery, message_text
+
+    group = GROUP_OF_KIND.get(kind)
+    if group is None:
+        return []
+    member = db.session.get(Membership, (current_tenant_id(), recipient_id))
+    if member is None:
+        return []
+    wanted = chosen_channels(member)[group]
+    if not wanted:
+        return []
+    account = member.account
+    tenant = db.session.get(Tenant, current_tenant_id())
+    with force_locale(account.locale or (tenant.locale if tenant else "en")):
+        subject, body = _headline(kind), message_text(kind, params)
+    targets: list[tuple[str, str]] = []
+    if "email" in wanted and account.email:
+        targets.append(("email", account.email))
+    if "sms" in wanted and account.phone:
+        targets.append(("sms", account.phone))
+    if "push" in wanted:
+        devices = db.session.scalars(
+            select(PushSubscription.id).where(PushSubscription.membership_id == member.id)
+        )
+        targets += [("push", str(device)) for device in devices]
+    rows = []
+    for channel, address in targets:
+        row = OutgoingMail(
+            channel=channel, to_address=address, kind=kind, subject=subject, body=body
+        )
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    for row in rows:
+        enqueue_delivery(row)
+    return rows
+
+
+# -- the person's own choices (API and web) ---------------------------------------------
+
+
+def notification_settings(actor: Actor) -> dict[str, Any]:
+    actor.require(Action.TAKE_TASKS)
+    member = actor.membership
+    devices = db.session.scalars(
+        select(PushSubscription)
+        .where(PushSubscription.membership_id == member.id)
+        .order_by(PushSubscription.created_at, PushSubscription.id)
+    ).all()
+    return {
+        **chosen_channels(member),
+        "has_phone": bool(member.account.phone),
+        "push_devices": len(devices),
+        "vapid_public_key": vapid_public_key(),
+    }
+
+
+def set_notification_settings(
+    actor: Actor, settings: dict[str, Any], version: int | None = None
+) -> dict[str, Any]:
+    """Replace which channels I want for offers and for other notices (the in-app inbox
+    always gets everything). ``version``: the membership version a page was read at."""
+    actor.require(Action.TAKE_TASKS)
+    member = actor.membership
+    if version is not None and version != member.version_id:
+        raise Conflict("Your settings were changed elsewhere since this page was opened.")
+    member.notification_channels = {
+        group: [channel for channel in CHANNELS if channel in settings[group]]
+        for group in DEFAULT_CHANNELS
+    }
+    db.session.flush()
+    return notification_settings(actor)
+
+
+def add_push_subscription(actor: Actor, body: dict[str, Any]) -> PushSubscription:
+    """Remember this device for Web Push; subscribing the same device again updates its
+    keys (browsers rotate them) instead of adding a second copy."""
+    actor.require(Action.TAKE_TASKS)
+    member = actor.membership
+    mine = select(PushSubscription).where(
+        PushSubscription.membership_id == member.id,
+        PushSubscription.endpoint == body["endpoint"],
+    )
+    device = db.session.scalar(mine.with_for_update())
+    if device is None:
+        try:
+            # Two tabs subscribing at once: the unique constraint keeps one row.
+            with db.session.begin_nested():
+                device = PushSubscription(
+                    membership_id=member.id, endpoint=body["endpoint"], **body["keys"]
+                )
+                db.session.add(device)
+        except IntegrityError:
+            device = db.session.scalars(mine.with_for_update()).one()
+    device.p256dh = body["keys"]["p256dh"]
+    device.auth = body["keys"]["auth"]
+    db.session.flush()
+    return device
+
+
+def remove_push_subscription(actor: Actor, subscription_id: uuid.UUID) -> None:
+    # No role check: stopping messages to one's own device is always allowed.
+    device = db.session.scalar(
+        select(PushSubscription).where(
+            PushSubscription.id == subscription_id,
+            PushSubscription.membership_id == actor.membership.id,
+        )
+    )
+    if device is None:
+        raise NotFound("No such device.")
+    db.session.delete(device)
+    db.session.flush()
+
+
+def forget_device(subscription_id: uuid.UUID) -> None:
+    """The push service said the subscription is gone: stop sending to it."""
+    db.session.execute(delete(PushSubscription).where(PushSubscription.id == subscription_id))

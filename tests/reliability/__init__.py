@@ -1,0 +1,1 @@
+"""Reliability tests that need real services (Redis): see docs/architecture.md."""
