@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from nyby.auth.models import Account
 from nyby.auth.permissions import Role
 from nyby.clients.models import Client
 from nyby.configuration.models import VolunteerRole
@@ -28,7 +29,7 @@ from nyby.notifications.models import Notification
 from nyby.tasks.models import Task, TaskDecline
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
-from tests.conftest import Person, World, all_at_once, run_jobs
+from tests.conftest import Person, World, all_at_once, mails_to, run_jobs
 from tests.tasking import TASKS, post_task, volunteer
 
 OFFERS = "/api/v1/tenants/borough/offers"
@@ -575,6 +576,51 @@ def test_my_offers_list_open_ones_first_with_the_time_left(
     assert listed[1]["status"] == "declined" and listed[1]["task_id"] == first["id"]
     # A care professional has no offers to list.
     assert client.get(OFFERS, headers=nurse.headers).status_code == 403
+
+
+def offer_notices(client: FlaskClient, person: Person) -> list[dict[str, Any]]:
+    mine = client.get("/api/v1/tenants/borough/notifications", headers=person.headers).json
+    return [notice for notice in mine if notice["kind"] == "task_offered"]
+
+
+def test_an_offer_says_what_how_long_roughly_where_and_what_to_know_never_who(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    amy = helper(app, world, borough, km=2)
+    with app.app_context(), tenant_scope(borough.id):
+        db.session.execute(update(Account).where(Account.id == amy.account.id).values(locale="nb"))
+        db.session.commit()
+    ben = helper(app, world, borough, km=1)
+    post_task(client, nurse, title="Weekly shop", estimated_minutes=45)
+    with app.app_context(), tenant_scope(borough.id):
+        db.session.execute(
+            update(Client).values(pets=True, lone_working_risk=True, interpreter_language="Polish")
+        )
+        db.session.commit()
+    run_jobs(app)
+    [offer] = client.get(OFFERS, headers=ben.headers).json
+    assert offer["distance_km"] == 1.0
+    assert offer["client_needs"] == ["pets", "lone_working_risk"]
+    assert offer["client_language"] == "Polish"
+    assert offer["task"]["address"] is None and offer["task"]["client_id"] is None
+    [notice] = offer_notices(client, ben)
+    assert notice["message"] == (
+        "New task for you: “Weekly shop”, about 45 minutes, 1.0 km from your home area. "
+        "Accept it in the next 10 minutes, or decline. Good to know: Has pets. "
+        "Do not visit alone. Speaks Polish."
+    )
+    assert "Edith" not in notice["message"] and "Example Road" not in notice["message"]
+    # Each reader in their own language, the mail too.
+    [mine] = offer_notices(client, amy)
+    assert "Har dyr." in mine["message"] and "2.0 km" in mine["message"]
+    [mail] = [m for m in mails_to(app, amy.account.email) if "Har dyr." in m.get_content()]
+    assert "Nytt oppdrag til deg" in mail["Subject"] and "Edith" not in mail.get_content()
+    from tests.test_web_tasks import signed_in
+
+    page = signed_in(app, ben).get("/t/borough/offers").text
+    assert "About 1.0 km from your home area." in page
+    assert "Has pets." in page and "Do not visit alone." in page and "Speaks Polish." in page
+    assert "Edith" not in page
 
 
 def test_someone_elses_offer_and_another_tenants_are_404(

@@ -1,12 +1,21 @@
-"""Push dispatch through the API with the job queue running: volunteers go on duty, a
+"""Push dispatch through the API with a real worker: volunteers go on duty, a
 professional posts a push task, the wave job offers it, one declines, one accepts and
-wins, the last is told it was taken; a task nobody takes escalates after the last wave."""
+wins, the last is told it was taken; a task nobody takes escalates after the last wave;
+alert limits and quiet hours hold, and fairness spreads offers across a pool.
+
+Where ``REDIS_URL`` is set (CI's PostgreSQL leg) every job runs in a real ``nyby worker``
+process; without it, on the in-process queue the embedded default runs (the same code)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -16,9 +25,10 @@ from nyby.core.db import db, utcnow
 from nyby.dispatch.jobs import send_due_waves
 from nyby.dispatch.models import TaskDispatch
 from nyby.tenancy.context import tenant_scope
-from tests.conftest import Person, World, run_jobs
+from tests.conftest import Databases, Person, World, run_jobs
 from tests.tasking import TASKS, post_task, volunteer
 from tests.test_dispatch import OFFERS, north_of_home, set_policy
+from tests.workers import HAS_REDIS, drained, workers
 
 API = "/api/v1/tenants/borough"
 
@@ -39,6 +49,24 @@ def go_on_duty(client: FlaskClient, person: Person, km: float) -> None:
     assert duty.status_code == 200, duty.json
 
 
+@pytest.fixture
+def settle(app: Flask, databases: Databases, tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """Let the queued jobs run to the end: by a real worker process, or in-process."""
+    if not HAS_REDIS:
+        yield lambda: run_jobs(app)
+        return
+    with workers(databases, tmp_path) as start:
+        start()
+        yield lambda: drained(app)
+
+
+def sweep(app: Flask, tenant: Any) -> int:
+    """The minute's sweep of due waves (the worker's scheduler runs it; here, now):
+    how many waves it queued."""
+    with app.app_context():
+        return send_due_waves(str(tenant.id))
+
+
 def inbox(client: FlaskClient, person: Person) -> list[dict[str, Any]]:
     return list(client.get(f"{API}/notifications", headers=person.headers).json)
 
@@ -55,7 +83,12 @@ def due_now(app: Flask, tenant: Any) -> None:
 
 
 def test_push_task_offered_in_waves_first_accept_wins_others_withdrawn(
-    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    borough: Any,
+    nurse: Person,
+    settle: Callable[[], None],
 ) -> None:
     set_policy(app, borough, wave_size=3, radius_km=2, radius_growth_km=3, max_waves=2)
     amy, ben, cleo = (volunteer(app, world, borough) for _ in range(3))
@@ -66,7 +99,7 @@ def test_push_task_offered_in_waves_first_accept_wins_others_withdrawn(
     posted = post_task(client, nurse, title="Prescription pick-up")
     assert posted.status_code == 201
     task = posted.json
-    run_jobs(app)
+    settle()
 
     # The first wave: the three within 2 km, each told what, how long and how far.
     for person in (amy, ben, cleo):
@@ -99,14 +132,18 @@ def test_push_task_offered_in_waves_first_accept_wins_others_withdrawn(
     assert seen["status"] == "assigned" and seen["assignee_id"] == str(ben.membership.id)  # type: ignore[union-attr]
     # Time passes: no further wave for a taken task.
     due_now(app, borough)
-    with app.app_context():
-        send_due_waves(str(borough.id))
-    run_jobs(app)
+    sweep(app, borough)
+    settle()
     assert client.get(OFFERS, headers=dan.headers).json == []
 
 
 def test_a_task_nobody_takes_goes_wider_then_escalates(
-    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    borough: Any,
+    nurse: Person,
+    settle: Callable[[], None],
 ) -> None:
     set_policy(app, borough, wave_size=2, radius_km=2, radius_growth_km=3, max_waves=2)
     coordinator = world.person(borough, Role.COORDINATOR)
@@ -114,22 +151,20 @@ def test_a_task_nobody_takes_goes_wider_then_escalates(
     go_on_duty(client, amy, 0.5)
     go_on_duty(client, dan, 4.0)
     task = post_task(client, nurse, title="Check-in call").json
-    run_jobs(app)
+    settle()
     assert [o["wave"] for o in client.get(OFFERS, headers=amy.headers).json] == [1]
     assert client.get(OFFERS, headers=dan.headers).json == []
 
     due_now(app, borough)  # nobody answered the first wave in time
-    with app.app_context():
-        assert send_due_waves(str(borough.id)) == 1
-    run_jobs(app)
+    assert sweep(app, borough) == 1
+    settle()
     assert client.get(OFFERS, headers=amy.headers).json[0]["status"] == "expired"
     assert [o["wave"] for o in client.get(OFFERS, headers=dan.headers).json] == [2]
     assert inbox(client, coordinator) == []
 
     due_now(app, borough)  # nor the last
-    with app.app_context():
-        send_due_waves(str(borough.id))
-    run_jobs(app)
+    sweep(app, borough)
+    settle()
     [notice] = inbox(client, coordinator)
     assert notice["kind"] == "task_escalated" and "Check-in call" in notice["message"]
     [escalated] = client.get(f"{API}/escalations", headers=coordinator.headers).json
@@ -142,3 +177,57 @@ def test_a_task_nobody_takes_goes_wider_then_escalates(
     assert offer["answerable"]
     assert client.post(f"{OFFERS}/{offer['id']}/accept", headers=dan.headers).status_code == 200
     assert client.get(f"{API}/escalations", headers=coordinator.headers).json == []
+
+
+def set_alerts(client: FlaskClient, person: Person, **settings: Any) -> None:
+    """As the alert settings page does: read, then replace, with the version read."""
+    etag = client.get(f"{API}/me/alert-settings", headers=person.headers).headers["ETag"]
+    saved = client.put(
+        f"{API}/me/alert-settings", json=settings, headers={**person.headers, "If-Match": etag}
+    )
+    assert saved.status_code == 200, saved.json
+
+
+def test_alert_limits_and_quiet_hours_hold_and_fairness_spreads_offers(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    borough: Any,
+    nurse: Person,
+    settle: Callable[[], None],
+) -> None:
+    set_policy(app, borough, wave_size=2, radius_km=2, max_waves=1)
+    pool = [volunteer(app, world, borough) for _ in range(8)]
+    for person in pool:
+        go_on_duty(client, person, 1.0)  # a pool of equals: the same distance
+    once_a_day, asleep, *others = pool
+    set_alerts(client, once_a_day, max_alerts_per_day=1)
+    local = utcnow().astimezone(ZoneInfo("Europe/London"))
+    set_alerts(
+        client,
+        asleep,
+        quiet_hours_start=f"{local - timedelta(hours=1):%H:%M}",
+        quiet_hours_end=f"{local + timedelta(hours=1):%H:%M}",
+    )
+
+    for n in range(10):
+        assert post_task(client, nurse, title=f"Shop {n}").status_code == 201
+        settle()
+
+    offered = Counter({
+        person.account.email: len(client.get(OFFERS, headers=person.headers).json)
+        for person in pool
+    })  # fmt: skip
+    distribution = sorted(offered[person.account.email] for person in others)
+    print("offers per volunteer (6 equals, 10 tasks, wave size 2):", distribution)
+    print(
+        "limit 1 a day:",
+        offered[once_a_day.account.email],
+        "quiet hours:",
+        offered[asleep.account.email],
+    )
+    assert offered[once_a_day.account.email] == 1
+    assert offered[asleep.account.email] == 0
+    assert [n["kind"] for n in inbox(client, asleep)] == []
+    assert sum(distribution) == 19  # every wave found its two people
+    assert max(distribution) - min(distribution) <= 1  # 3 or 4 each: nobody left out

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from nyby.clients.models import NEED_FLAGS
 from nyby.dispatch.models import OfferStatus
 from nyby.tasks.schemas import TaskSchema
 
@@ -28,6 +29,18 @@ class OfferSchema(ma.Schema):
     )
     seconds_left = ma.fields.Integer(
         required=True, metadata={"description": "Until expires_at, for an open offer; else 0"}
+    )
+    distance_km = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "Roughly where: km from my home area (null for remote roles)"},
+    )
+    client_needs = ma.fields.List(
+        ma.fields.String(metadata={"enum": list(NEED_FLAGS)}),
+        required=True,
+        metadata={"description": "What to know about the client before saying yes"},
+    )
+    client_language = ma.fields.String(
+        allow_none=True, metadata={"description": "The language the client speaks"}
     )
 
 

@@ -14,10 +14,13 @@ from typing import Any
 from sqlalchemy import case, select
 
 from nyby.auth.permissions import Action
+from nyby.clients.models import Client
+from nyby.clients.needs import good_to_know
 from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict
 from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
+from nyby.geo import Place, distance_km
 from nyby.tasks import services as tasks
 from nyby.tasks.models import IS_OPEN, Task, TaskDecline, TaskStatus
 from nyby.tenancy.resolution import Actor
@@ -46,23 +49,49 @@ def my_offers(actor: Actor) -> Rows:
 
 def present_all(actor: Actor, offers: Sequence[Offer]) -> list[dict[str, Any]]:
     """Offers with their tasks as the caller may see them (the area, not the address,
-    until they hold it): the page's tasks are read in one query."""
+    until they hold it), how far the task is from their home area, and what to know about
+    its client (needs, never who): the page's tasks and clients are read in one query each."""
     ids = {offer.task_id for offer in offers}
     found = db.session.scalars(select(Task).where(Task.id.in_(ids))).all() if ids else []
     views = {view["id"]: view for view in tasks.present_all(actor, found)}
+    by_id = {task.id: task for task in found}
+    client_ids = {task.client_id for task in found if task.client_id is not None}
+    clients = (
+        {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(client_ids)))}
+        if client_ids
+        else {}
+    )
     now = utcnow()
-    return [
-        {
-            **{column.key: getattr(offer, column.key) for column in Offer.__table__.columns},
-            "task": views[offer.task_id],
-            "answerable": offer.status in ANSWERABLE
-            and views[offer.task_id]["status"] == TaskStatus.OPEN,
-            "seconds_left": max(0, int((offer.expires_at - now).total_seconds()))
-            if offer.status == OfferStatus.OFFERED
-            else 0,
-        }
-        for offer in offers
-    ]
+    rendered = []
+    for offer in offers:
+        task = by_id[offer.task_id]
+        client = clients.get(task.client_id) if task.client_id else None
+        rendered.append(
+            {
+                **{column.key: getattr(offer, column.key) for column in Offer.__table__.columns},
+                "task": views[offer.task_id],
+                "answerable": offer.status in ANSWERABLE and task.status == TaskStatus.OPEN,
+                "seconds_left": max(0, int((offer.expires_at - now).total_seconds()))
+                if offer.status == OfferStatus.OFFERED
+                else 0,
+                "distance_km": _away(actor, task),
+                "client_needs": good_to_know(client),
+                "client_language": client.interpreter_language if client else None,
+            }
+        )
+    return rendered
+
+
+def _away(actor: Actor, task: Task) -> float | None:
+    """Roughly where: km from my home area to the task (None for a remote role, or
+    when either place is unknown)."""
+    member = actor.membership
+    if task.role.remote or task.latitude is None or task.longitude is None:
+        return None
+    if member.home_latitude is None or member.home_longitude is None:
+        return None
+    home = Place(member.home_latitude, member.home_longitude)
+    return round(distance_km(home, Place(task.latitude, task.longitude)), 1)
 
 
 def present(actor: Actor, offer: Offer) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import select, update
 
+from nyby.clients.models import Client
+from nyby.clients.needs import good_to_know
 from nyby.configuration.models import DispatchMode, VolunteerRole
 from nyby.configuration.schemas import DispatchPolicySchema
 from nyby.core.db import db, utcnow
@@ -201,12 +203,15 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
 
 
 def _tell_offered(task: Task, away: float | None, minutes: int, chosen: Any) -> None:
-    """What, how long, roughly where (how far from home: never the address), and for
-    how long the offer stands."""
+    """What, how long, roughly where (how far from home: never the address), what to
+    know about the client (their needs, not who they are), and how long the offer stands."""
+    client = db.session.get(Client, (task.tenant_id, task.client_id)) if task.client_id else None
     params: dict[str, Any] = {
         "title": task.title,
         "minutes": task.estimated_minutes,
         "timeout": minutes,
+        "needs": good_to_know(client),
+        "language": client.interpreter_language if client else None,
     }
     if away is None:
         notify(chosen.membership.id, "task_offered_remote", task.id, **params)

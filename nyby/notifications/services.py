@@ -9,6 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import select, update
 
 from nyby.auth.permissions import Action
+from nyby.clients.needs import describe
 from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, NotFound
@@ -117,7 +118,11 @@ def enqueue_delivery(message: OutgoingMail) -> None:
 
 def message_text(kind: str, params: dict[str, Any]) -> str:
     template = _messages().get(kind, kind)
-    return template % {"person": "", "title": "", "note": "", **params}
+    text = template % {"person": "", "title": "", "note": "", **params}
+    about = describe(params.get("needs") or [], params.get("language"))
+    if about:
+        text += " " + gettext("Good to know: %(about)s", about=about)
+    return text
 
 
 def render(notification: Notification) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
+from nyby.clients.needs import need_phrases
+
 SUPPORTED_LOCALES = ("en", "nb")
 
 csrf = CSRFProtect()
@@ -49,6 +51,7 @@ def init_web(app: Flask) -> None:
 
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["need_phrases"] = need_phrases
     # Only the web pages use cookies, so only they are CSRF-checked (in their
     # blueprint); the API authenticates with bearer tokens.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

@@ -19,11 +19,9 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,13 +36,9 @@ from nyby.notifications.models import OutgoingMail
 from nyby.notifications.services import send_mail
 from nyby.tenancy.context import tenant_scope
 from tests.conftest import Databases, World
+from tests.workers import HAS_REDIS, NEEDS_REDIS, StartWorker, wait_for, workers
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("REDIS_URL"),
-    reason="needs a real Redis for real worker processes: set REDIS_URL (CI's PostgreSQL leg does)",
-)
-
-NYBY = Path(sys.executable).parent / "nyby"
+pytestmark = pytest.mark.skipif(not HAS_REDIS, reason=NEEDS_REDIS)
 
 
 class HoldFirst:
@@ -98,42 +92,12 @@ def smtp() -> Iterator[tuple[int, HoldFirst]]:
 @pytest.fixture
 def start_worker(
     databases: Databases, smtp: tuple[int, HoldFirst], tmp_path: Path
-) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+) -> Iterator[StartWorker]:
     """``nyby worker`` processes on the test database and Redis, mailing by SMTP."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": databases.app_url,
-        "MIGRATION_DATABASE_URL": databases.owner_url,
-        "NYBY_DATA_DIR": str(tmp_path),
-        "SECRET_KEY": "test-secret",
-        "MAIL_BACKEND": "smtp",
-        "SMTP_URL": f"smtp://127.0.0.1:{smtp[0]}",
-    }
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        process = subprocess.Popen(
-            [str(NYBY), "worker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    try:
+    with workers(
+        databases, tmp_path, MAIL_BACKEND="smtp", SMTP_URL=f"smtp://127.0.0.1:{smtp[0]}"
+    ) as start:
         yield start
-    finally:
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
 
 
 def _children(pid: int) -> list[int]:
@@ -149,14 +113,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds:.0f} s waiting for {what}")
-        time.sleep(0.1)
-
-
 def _mail(app: Flask, tenant_id: Any) -> tuple[Any, int]:
     """The outbox row's (sent_at, attempts), as the database has them now."""
     with app.app_context(), tenant_scope(tenant_id):
@@ -168,7 +124,7 @@ def test_a_mail_whose_worker_was_killed_is_delivered_once(
     app: Flask,
     world: World,
     smtp: tuple[int, HoldFirst],
-    start_worker: Callable[[], subprocess.Popen[bytes]],
+    start_worker: StartWorker,
 ) -> None:
     _, server = smtp
     tenant = world.tenant()
@@ -200,7 +156,7 @@ def test_a_mail_whose_worker_was_killed_is_delivered_once(
     [sweep] = [p for p in SCHEDULE if p.name == "send-waiting-mail"]
     with app.app_context():
         sweep.job()  # as the schedule does: send_waiting_mail per tenant, on Redis
-    _wait_for(lambda: _mail(app, tenant.id)[0] is not None, 60, "the mail to be sent")
+    wait_for(lambda: _mail(app, tenant.id)[0] is not None, 60, "the mail to be sent")
     assert len(server.accepted) == 1
     assert server.accepted[0].rcpt_tos == ["gus@example.org"]
     assert b"Subject: Your volunteering" in server.accepted[0].content
@@ -212,6 +168,6 @@ def test_a_mail_whose_worker_was_killed_is_delivered_once(
     def idle() -> bool:
         return queue.count == 0 and set(queue.started_job_registry.get_job_ids()) <= abandoned
 
-    _wait_for(idle, 30, "the second sweep to finish")
+    wait_for(idle, 30, "the second sweep to finish")
     time.sleep(1)
     assert len(server.accepted) == 1
