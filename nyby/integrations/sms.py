@@ -6,6 +6,7 @@ outbox row in the caller's transaction and a job hands it to the backend after c
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
@@ -15,6 +16,15 @@ from flask import Flask, current_app
 
 from nyby.config import Settings
 from nyby.core.db import utcnow
+
+
+def e164(phone: str) -> str:
+    """The number as SNS takes it: +, country code, digits. The sign-up form accepts
+    what people type ("+44 (0)7700 900-123", "0047 912 34 567"), and SNS refuses all
+    of that. A national number without its country code stays as typed: SNS refuses it
+    and the dead letter shows the admins why."""
+    digits = re.sub(r"\(0\)|[\s().-]", "", phone)
+    return "+" + digits[2:] if digits.startswith("00") else digits
 
 
 class SmsSender(ABC):
@@ -54,7 +64,7 @@ class SnsSms(SmsSender):
 
     def send(self, phone: str, text: str) -> None:
         self.client.publish(
-            PhoneNumber=phone,
+            PhoneNumber=e164(phone),
             Message=text,
             MessageAttributes={
                 "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}

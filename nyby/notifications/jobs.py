@@ -150,14 +150,15 @@ def send_no_tasks_digest(force: bool = False) -> int:
     since = _local_day_start(now, tz)
     busy: CompoundSelect[Any] = union(
         select(Offer.membership_id).where(Offer.offered_at >= since),
-        select(Task.assignee_id).where(Task.assigned_at >= since),
+        select(Task.assignee_id).where(Task.assigned_at >= since, Task.assignee_id.is_not(None)),
         select(Notification.recipient_id).where(
             Notification.kind == "no_tasks_today", Notification.created_at >= since
         ),
     )
+    # A deactivated member may still have on_duty set: they are no longer ours to tell.
     candidates = db.session.scalars(
         select(Membership)
-        .where(Membership.on_duty, Membership.id.not_in(busy))
+        .where(Membership.on_duty, Membership.is_active, Membership.id.not_in(busy))
         .order_by(Membership.id)
     ).all()
     told = 0
