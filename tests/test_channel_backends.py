@@ -351,6 +351,7 @@ def test_an_offer_goes_to_the_push_service_signed_and_encrypted_for_the_device(
     assert utcnow().timestamp() < claims["exp"] <= utcnow().timestamp() + 24 * 3600
     assert request.headers["content-encoding"] == "aes128gcm"
     assert int(request.headers["ttl"]) > 0
+    assert request.headers["urgency"] == "high"  # an offer: wake the phone
     assert device.endpoint.encode() not in request.body and b"Weekly shop" not in request.body
     payload = device.decrypt(request.body)
     assert payload["title"] == "New task for you"

@@ -40,8 +40,9 @@ class PushSender(ABC):
     name: str
 
     @abstractmethod
-    def send(self, target: PushTarget, payload: dict[str, Any]) -> None:
-        """Deliver one notification or raise (SubscriptionGone when it never can)."""
+    def send(self, target: PushTarget, payload: dict[str, Any], urgent: bool = False) -> None:
+        """Deliver one notification or raise (SubscriptionGone when it never can).
+        ``urgent``: an offer, which a phone should wake for even when saving battery."""
 
 
 class OutboxPush(PushSender):
@@ -52,11 +53,11 @@ class OutboxPush(PushSender):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, target: PushTarget, payload: dict[str, Any]) -> None:
+    def send(self, target: PushTarget, payload: dict[str, Any], urgent: bool = False) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.push.json"
         with tempfile.NamedTemporaryFile("w", dir=self.folder, delete=False) as handle:
-            json.dump({"endpoint": target.endpoint, "payload": payload}, handle)
+            json.dump({"endpoint": target.endpoint, "payload": payload, "urgent": urgent}, handle)
         Path(handle.name).replace(self.folder / name)
 
 
@@ -67,7 +68,7 @@ class WebPush(PushSender):
         self.vapid = vapid
         self.subject = subject
 
-    def send(self, target: PushTarget, payload: dict[str, Any]) -> None:
+    def send(self, target: PushTarget, payload: dict[str, Any], urgent: bool = False) -> None:
         from pywebpush import WebPushException, webpush
 
         try:
@@ -80,6 +81,7 @@ class WebPush(PushSender):
                 vapid_private_key=self.vapid,
                 vapid_claims={"sub": self.subject},
                 ttl=3600,
+                headers={"Urgency": "high" if urgent else "normal"},
                 timeout=30,
             )
         except WebPushException as error:

@@ -16,6 +16,7 @@ from nyby.integrations.mail import build_message, current_mailer
 from nyby.integrations.push import PushTarget, SubscriptionGone, current_push
 from nyby.integrations.sms import current_sms
 from nyby.jobs.queues import enqueue, tenant_job
+from nyby.notifications.channels import GROUP_OF_KIND, forget_device
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.tenancy.context import current_tenant_id
 
@@ -46,7 +47,8 @@ def _hand_over(message: OutgoingMail) -> None:
         if device is None:
             raise SubscriptionGone("The device was unsubscribed.")
         target = PushTarget(device.endpoint, device.p256dh, device.auth)
-        current_push().send(target, {"title": message.subject, "body": message.body})
+        urgent = GROUP_OF_KIND.get(message.kind) == "offers"
+        current_push().send(target, {"title": message.subject, "body": message.body}, urgent)
     else:
         sender = current_app.extensions["nyby.settings"].mail_from
         current_mailer().send(
@@ -59,7 +61,6 @@ def deliver_mail(mail_id: str) -> bool:
     """Send one outbox message (any channel) unless it is sent, dead or not yet due
     again; True if sent now. The row is locked while sending, so two workers given the
     same job send once."""
-    from nyby.notifications.channels import forget_device
 
     message = db.session.scalar(
         select(OutgoingMail).where(OutgoingMail.id == uuid.UUID(mail_id)).with_for_update()
