@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +40,26 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: what every service and column default reads as the time."""
+    clock = _clock.get()
+    return datetime.now(UTC) if clock is None else clock()
+
+
+# Set only by ``simulated_clock``: a context variable, so it never reaches another
+# thread (a web request, the in-process job queue) running at the same time.
+_clock: ContextVar[Callable[[], datetime] | None] = ContextVar("nyby_clock", default=None)
+
+
+@contextmanager
+def simulated_clock(now: Callable[[], datetime]) -> Iterator[None]:
+    """Run the services at simulated times (``nyby simulate-dispatch`` replays a month in
+    a minute or two): ``utcnow()`` returns ``now()`` inside the block and in this thread,
+    the real time everywhere else."""
+    token = _clock.set(now)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
