@@ -114,17 +114,29 @@ def test_an_offer_fans_out_to_each_chosen_channel_in_the_readers_language(
         params = {"title": "Shopping", "minutes": 45, "distance": 1.2, "timeout": 15}
         notify(amy.membership.id, "task_offered", **params)
         notify(amy.membership.id, "check_verified", check="DBS")  # updates: none chosen
+        # Withdrawn: only the device, where the offer still shows; no mail, no text.
+        notify(amy.membership.id, "offer_taken", title="Shopping")
         db.session.commit()
     run_jobs(app)
     with app.app_context(), tenant_scope(tenant.id):
         rows = db.session.scalars(select(OutgoingMail)).all()
-        assert sorted(r.channel for r in rows) == ["email", "push", "sms"]
+        by_kind = sorted((r.kind, r.channel) for r in rows)
+        assert by_kind == [
+            ("offer_taken", "push"),
+            ("task_offered", "email"),
+            ("task_offered", "push"),
+            ("task_offered", "sms"),
+        ]
         assert all(r.sent_at is not None for r in rows)
-        assert len(db.session.scalars(select(Notification)).all()) == 2, "the inbox gets all"
+        assert len(db.session.scalars(select(Notification)).all()) == 3, "the inbox gets all"
     [sms] = _outbox(app, ".sms.txt")
     assert "+447700900123" in sms and "Shopping" in sms and "45" in sms
-    [push] = [json.loads(p) for p in _outbox(app, ".push.json")]
-    assert push["endpoint"] == SUB["endpoint"] and "Shopping" in push["payload"]["body"]
+    offer, withdrawn = sorted(
+        (json.loads(p) for p in _outbox(app, ".push.json")), key=lambda p: p["payload"]["title"]
+    )
+    assert offer["endpoint"] == SUB["endpoint"] and "Shopping" in offer["payload"]["body"]
+    assert offer["payload"]["title"] == "Nytt oppdrag til deg" and offer["urgent"]
+    assert withdrawn["payload"]["title"] == "Tilbudet er trukket tilbake"
 
 
 def _failing(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,6 +34,7 @@ GROUP_OF_KIND = {
     "task_offered": "offers",
     "task_offered_remote": "offers",
     "offer_taken": "offers",
+    "offer_closed": "offers",
     "task_escalated": "updates",
     "check_verified": "updates",
     "check_rejected": "updates",
@@ -42,6 +43,11 @@ GROUP_OF_KIND = {
     "role_suspended": "updates",
     "no_tasks_today": "updates",
 }
+
+
+# An offer withdrawn matters only where the offer itself still shows: on the device.
+# By mail or text it is noise (most offers end withdrawn: one taker, the rest told).
+DEVICE_ONLY = {"offer_taken", "offer_closed"}
 
 
 def chosen_channels(member: Membership) -> dict[str, list[str]]:
@@ -53,6 +59,7 @@ def _headline(kind: str) -> str:
     headlines = {
         "offers": gettext("New task for you"),
         "offer_taken": gettext("Offer withdrawn"),
+        "offer_closed": gettext("Offer withdrawn"),
         "task_escalated": gettext("A task needs someone"),
         "no_tasks_today": gettext("No tasks near you today"),
     }
@@ -72,6 +79,8 @@ def fan_out(recipient_id: uuid.UUID, kind: str, params: dict[str, Any]) -> list[
     if member is None:
         return []
     wanted = chosen_channels(member)[group]
+    if kind in DEVICE_ONLY:
+        wanted = [channel for channel in wanted if channel == "push"]
     if not wanted:
         return []
     account = member.account
