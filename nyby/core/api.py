@@ -176,6 +176,10 @@ class Rows:
 
     statement: Select[Any]
     render: Callable[[Sequence[Any]], list[Any]]
+    # Optional: ``read(offset, limit)`` gives the page's rows (as ``statement`` gives
+    # them, for ``render``) and the total, for a listing that can find them more cheaply
+    # than a window count over every row of ``statement`` (browsing near me).
+    read: Callable[[int, int], tuple[Sequence[Any], int]] | None = None
 
 
 def read_page(
@@ -187,6 +191,9 @@ def read_page(
     to carry the total, so it is counted apart."""
     if isinstance(result, list):
         return result[offset : offset + limit], len(result)
+    if isinstance(result, Rows) and result.read is not None:
+        page, total = result.read(offset, limit)
+        return result.render(page), total
     statement = result.statement if isinstance(result, Rows) else result
     counted = statement.add_columns(func.count().over().label("total_rows"))
     rows = db.session.execute(counted.limit(limit).offset(offset)).all()
