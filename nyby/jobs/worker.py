@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 
@@ -42,12 +44,37 @@ def run_scheduler(app: Flask, stop: threading.Event | None = None) -> None:
         stop.wait(TICK_SECONDS)
 
 
+def _schedule_while_parent_lives(app: Flask, parent: int) -> None:
+    """The schedule, in a process of its own that ends when the worker is gone."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True, name="nyby-parent-watch").start()
+    run_scheduler(app, stop)
+
+
 def run_worker(app: Flask) -> None:
-    threading.Thread(target=run_scheduler, args=(app,), daemon=True, name="nyby-scheduler").start()
     client = app.extensions.get("nyby.redis")
     if client is None:
         log.info("no REDIS_URL: periodic jobs run in this process (nyby serve does the same)")
-        threading.Event().wait()
+        run_scheduler(app)
         return
-    with app.app_context():
-        rq.Worker(["default"], connection=client).work(with_scheduler=True)
+    # Not a thread of this process: RQ forks a work-horse per job, and a horse forked
+    # while the schedule's thread held a lock (the database pool's, logging's) would
+    # wait for it forever, its job hanging until RQ's timeout.
+    schedule = multiprocessing.get_context("fork").Process(
+        target=_schedule_while_parent_lives,
+        args=(app, os.getpid()),
+        name="nyby-scheduler",
+        daemon=True,
+    )
+    schedule.start()
+    try:
+        with app.app_context():
+            rq.Worker(["default"], connection=client).work(with_scheduler=True)
+    finally:
+        schedule.terminate()
