@@ -13,8 +13,9 @@ each run seeds its own database:
         --benchmark-group-by=group
 
 The worker test needs ``REDIS_URL`` (it is skipped without it, so the SQLite command
-above measures latency only; add ``REDIS_URL`` to it for SQLite's throughput). It
-empties the Redis database it is given: use one nothing else is using at the time.
+above measures latency only; add ``REDIS_URL`` to it for SQLite's throughput). Like
+the tests' wipe, it deletes every queue key (``rq:*``) in the Redis database it is
+given: use one that nothing else is using at the time (``/7`` rather than ``/0``).
 
 **Task posted -> first wave committed.** Each round is what a request and then a job
 wait for: in a fresh session as a request has it, find the tenant and the caller (a
