@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(api: object) -> None:
+    from nyby.audit.resources import blp as audit
     from nyby.auth.resources import blp as auth
     from nyby.campaigns.resources import blp as campaigns
     from nyby.clients.resources import blp as clients
@@ -85,6 +86,7 @@ def _register_blueprints(api: object) -> None:
         dispatch,
         notifications,
         campaigns,
+        audit,
     ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nyby.audit import trail  # noqa: F401  (the audit hooks, on every session)
+from nyby.audit.models import AuditEntry
 from nyby.auth.models import Account, RefreshToken
 from nyby.campaigns.models import Campaign, CampaignRole
 from nyby.clients.models import Client, ClientProfessional
@@ -31,6 +33,7 @@ GLOBAL_MODELS = (Tenant, Account, RefreshToken)
 __all__ = [
     "GLOBAL_MODELS",
     "Account",
+    "AuditEntry",
     "Campaign",
     "CampaignRole",
     "CheckRecord",

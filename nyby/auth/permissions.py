@@ -27,6 +27,7 @@ class Action(StrEnum):
     VERIFY_VOLUNTEERS = "verify_volunteers"
     MANAGE_CAMPAIGNS = "manage_campaigns"
     HANDLE_ESCALATIONS = "handle_escalations"
+    VIEW_AUDIT = "view_audit"
 
 
 ALL_ROLES = frozenset(Role)
@@ -53,6 +54,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Push tasks nobody took after the last wave of offers (nyby.dispatch).
     Action.HANDLE_ESCALATIONS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # The audit trail holds every change and every read of a client record (nyby.audit).
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
 }
 
 

@@ -20,6 +20,8 @@ class Campaign(TenantScoped, Timestamped, Base):
     """
 
     __tablename__ = "campaigns"
+    __audited__ = True  # nyby.audit.trail records every change
+    __audit_ignore__ = ("visits",)  # a counter of page views, not a change
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -59,6 +61,7 @@ class CampaignRole(TenantScoped, Base):
     """A role a campaign offers."""
 
     __tablename__ = "campaign_roles"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         tenant_fk(["campaign_id"], "campaigns", ondelete="CASCADE"),
         tenant_fk(["role_id"], "volunteer_roles"),

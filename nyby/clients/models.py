@@ -32,6 +32,7 @@ class Client(TenantScoped, Timestamped, Base):
     """A person the tenant supports. Volunteers only ever see what a task needs."""
 
     __tablename__ = "clients"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         Index("ix_clients_tenant_id_area_cell", "tenant_id", "area_cell"),
         # Memberships are deactivated, never deleted, so the recorder stays known.
@@ -83,6 +84,7 @@ class ClientProfessional(TenantScoped, Base):
     """A professional responsible for a client (there may be several)."""
 
     __tablename__ = "client_professionals"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         tenant_fk(["client_id"], "clients", ondelete="CASCADE"),
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),

@@ -45,6 +45,7 @@ class CheckType(TenantScoped, Timestamped, Base):
     """A check a volunteer must pass before taking a role (ID, DBS, training...)."""
 
     __tablename__ = "check_types"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -66,6 +67,7 @@ class TaskCategory(TenantScoped, Timestamped, Base):
     """A kind of task (shopping, medicines...): how needs are grouped and reported."""
 
     __tablename__ = "task_categories"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -84,6 +86,7 @@ class Team(TenantScoped, Timestamped, Base):
     """
 
     __tablename__ = "teams"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -97,6 +100,7 @@ class VolunteerRole(TenantScoped, Timestamped, Base):
     """A role people sign up for, with the checks it needs and the tasks it takes."""
 
     __tablename__ = "volunteer_roles"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -164,6 +168,7 @@ class RoleCheckType(TenantScoped, Base):
     """A check that a role requires."""
 
     __tablename__ = "role_check_types"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         # Roles are only ever deactivated; a check type in use must not be deleted
         # (NO ACTION, so deleting a whole tenant still cascades cleanly).
@@ -180,6 +185,7 @@ class RoleCategory(TenantScoped, Base):
     """A task category that a role takes."""
 
     __tablename__ = "role_categories"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         tenant_fk(["role_id"], "volunteer_roles", ondelete="CASCADE"),
         tenant_fk(["category_id"], "task_categories"),
@@ -194,6 +200,7 @@ class RolePostingTeam(TenantScoped, Base):
     """A team whose members may post tasks in a role."""
 
     __tablename__ = "role_posting_teams"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         # NO ACTION on the team: apply refuses to drop a team a deactivated role names.
         tenant_fk(["role_id"], "volunteer_roles", ondelete="CASCADE"),

@@ -1,5 +1,6 @@
 """Every request, in one place: resolve -> authorise -> act -> commit once.
 
+0. give the request its id (``core.origin``: logs and the audit trail carry it);
 1. authenticate: bearer token (API) or session cookie (web pages);
 2. resolve the tenant from the URL and the caller's membership in it;
 3. a route that takes files may receive MAX_UPLOAD_BYTES (others MAX_REQUEST_BYTES);
@@ -20,6 +21,7 @@ from nyby.core import idempotency
 from nyby.core.api import error_response
 from nyby.core.db import db
 from nyby.core.errors import PayloadTooLarge, Unauthorized, Unprocessable
+from nyby.core.origin import init_origin
 from nyby.tenancy.context import clear_request_scope
 from nyby.tenancy.resolution import is_public, public, resolve_tenant, take_tenant_slug
 
@@ -102,6 +104,7 @@ def _finish(response: Response) -> Response:
 
 
 def init_pipeline(app: Flask) -> None:
+    init_origin(app)
     app.url_value_preprocessor(take_tenant_slug)
     app.before_request(authenticate_request)
     app.before_request(_require_login_for_api)

@@ -20,6 +20,7 @@ import rq
 from flask import Flask, current_app
 
 from nyby.core.db import db
+from nyby.core.origin import running_job
 from nyby.tenancy.context import tenant_scope
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,11 @@ def tenant_job(func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(func)
     def run(tenant_id: str, *args: Any) -> Any:
         try:
-            with tenant_scope(uuid.UUID(str(tenant_id))), db.unit_of_work():
+            with (
+                running_job(func.__name__),
+                tenant_scope(uuid.UUID(str(tenant_id))),
+                db.unit_of_work(),
+            ):
                 return func(*args)
         finally:
             db.session.remove()

@@ -21,6 +21,7 @@ class Membership(TenantScoped, Timestamped, Base):
     """
 
     __tablename__ = "memberships"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         UniqueConstraint("tenant_id", "account_id"),
         # Campaigns are only ever deactivated, never deleted (like roles).
@@ -113,6 +114,7 @@ class MembershipTeam(TenantScoped, Base):
     """A member's place in one of the tenant's teams (a person may be in several)."""
 
     __tablename__ = "membership_teams"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
         tenant_fk(["team_id"], "teams", ondelete="CASCADE"),
@@ -128,6 +130,7 @@ class Invitation(TenantScoped, Timestamped, Base):
     stored here only as a hash, and it expires."""
 
     __tablename__ = "invitations"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         UniqueConstraint("tenant_id", "token_hash"),
         tenant_fk(["invited_by"], "memberships", ondelete="CASCADE"),

@@ -35,6 +35,7 @@ class RoleAssignment(TenantScoped, Timestamped, Base):
     """A member's place in one volunteer role (shopping, patient transport...)."""
 
     __tablename__ = "role_assignments"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         UniqueConstraint("tenant_id", "membership_id", "role_id"),
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
@@ -59,6 +60,7 @@ class CheckRecord(TenantScoped, Timestamped, Base):
     """The current state of one check (ID, DBS, training...) for one member."""
 
     __tablename__ = "check_records"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         UniqueConstraint("tenant_id", "membership_id", "check_type_id"),
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
@@ -95,6 +97,7 @@ class PassportConsent(TenantScoped, Timestamped, Base):
     them to another tenant. Revoking it withdraws what that tenant has not decided."""
 
     __tablename__ = "passport_consents"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         UniqueConstraint("tenant_id", "membership_id", "to_tenant_id"),
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
@@ -115,6 +118,7 @@ class PassportCheck(TenantScoped, Timestamped, Base):
     """
 
     __tablename__ = "passport_checks"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         UniqueConstraint("tenant_id", "membership_id", "from_tenant_id", "check_kind"),
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),

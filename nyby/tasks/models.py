@@ -84,6 +84,7 @@ OPEN_TASK_FILTERS = (
 
 class Task(TaskDetails, TenantScoped, Timestamped, Base):
     __tablename__ = "tasks"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         tenant_fk(["client_id"], "clients"),
         tenant_fk(["role_id"], "volunteer_roles"),
@@ -174,6 +175,7 @@ class TaskSeries(TaskDetails, TenantScoped, Timestamped, Base):
     """
 
     __tablename__ = "task_series"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         tenant_fk(["client_id"], "clients"),
         tenant_fk(["role_id"], "volunteer_roles"),
@@ -240,6 +242,7 @@ class TaskAttachment(TenantScoped, Base):
     """
 
     __tablename__ = "task_attachments"
+    __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         tenant_fk(["task_id"], "tasks", ondelete="CASCADE"),
         tenant_fk(["uploaded_by"], "memberships"),

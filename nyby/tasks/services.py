@@ -11,6 +11,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Select, select, update
 
+from nyby.audit.trail import record_read
 from nyby.auth.permissions import Action
 from nyby.clients.models import NEED_FLAGS, Client, ClientStatus
 from nyby.configuration.models import TaskCategory, VolunteerRole
@@ -198,6 +199,7 @@ def present_all(actor: Actor, tasks: Sequence[Task]) -> list[dict[str, Any]]:
         elif task.assignee_id == actor.membership.id and task.client_id in clients:
             client = clients[task.client_id]
             view["client"] = {field: getattr(client, field) for field in CLIENT_FIELDS_FOR_HOLDER}
+            record_read(client)  # the holder is shown the client's details
         views.append(view)
     return views
 

@@ -70,6 +70,24 @@ def acting_account(account_id: uuid.UUID | None) -> Iterator[None]:
     _republish()
 
 
+@contextmanager
+def writing_for(tenant_id: uuid.UUID, connection: Connection) -> Iterator[None]:
+    """Core statements on ``connection`` inside the block are checked by row-level
+    security against ``tenant_id``, and the current scope is published again after.
+
+    For the audit trail alone: a change to a tenant's own row (global, so not scoped)
+    may be made outside that tenant's scope (``nyby tenants apply`` creating it), and
+    its audit row still belongs to that tenant.
+    """
+    token = _tenant.set(tenant_id)
+    _publish(connection)
+    try:
+        yield
+    finally:
+        _tenant.reset(token)
+        _publish(connection)
+
+
 def set_request_scope(tenant_id: uuid.UUID | None, account_id: uuid.UUID | None) -> None:
     """For a request: the scope lasts until the request is torn down."""
     tokens = g.setdefault("_nyby_scope_tokens", [])

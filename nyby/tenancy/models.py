@@ -13,6 +13,8 @@ class Tenant(Timestamped, Base):
     """A local authority, health organisation or charity. Global: it is the scope itself."""
 
     __tablename__ = "tenants"
+    __audited__ = True  # nyby.audit.trail records every change
+    __audit_tenant__ = "id"  # its audit rows are its own
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     slug: Mapped[str] = mapped_column(String(63), unique=True)

@@ -75,3 +75,12 @@ def grant_app_role(role: str) -> None:
     op.execute(
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}"
     )
+
+
+def append_only(table: str, role: str) -> None:
+    """The app's role may add and read rows of ``table``, never change or remove them
+    (the audit trail). The owner keeps every right, for a retention job run by a person."""
+    if not _is_postgresql():
+        return
+    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}")
+    op.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")

@@ -35,6 +35,7 @@ def select_timezone() -> str | None:
 
 def init_web(app: Flask) -> None:
     # Each domain adds its pages to the one web blueprint (its views.py).
+    import nyby.audit.views
     import nyby.campaigns.views
     import nyby.clients.views
     import nyby.configuration.views

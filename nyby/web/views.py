@@ -85,6 +85,8 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.invitations_page", _("Invite staff"))]
     if actor.can(Action.CHANGE_CONFIGURATION):
         menu += [("web.dead_letters", _("Undelivered messages"))]
+    if actor.can(Action.VIEW_AUDIT):
+        menu += [("web.audit_trail", _("Audit trail"))]
     menu += [("web.roles", _("Roles and checks")), ("web.help_page", _("Help"))]
     return {"tenant": actor.tenant, "menu": menu, "actor": actor}
 
