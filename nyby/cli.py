@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 from pathlib import Path
@@ -14,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from nyby import create_app
 from nyby.config import Settings
 from nyby.core import migrations
+from nyby.core.logs import configure_logging
 
 
 def _settings() -> Settings:
@@ -138,6 +138,7 @@ def worker() -> None:
 def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
+    from nyby.core.logs import PathOnlyRequestHandler
     from nyby.jobs.worker import run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -145,7 +146,9 @@ def serve(host: str, port: int) -> None:
     click.echo(
         f"nyby is running at http://{host}:{port}/ (API docs: http://{host}:{port}/api/v1/docs)"
     )
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_simple(
+        host, port, app, threaded=True, use_reloader=False, request_handler=PathOnlyRequestHandler
+    )
 
 
 @click.command("simulate-dispatch")
@@ -203,5 +206,5 @@ def register_commands(app: object) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     FlaskGroup(create_app=create_app, add_default_commands=False)(prog_name="nyby")

@@ -39,7 +39,7 @@ from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
 # The care-task fixtures (a borough, a nurse) live with their helpers.
-pytest_plugins = ["tests.tasking"]
+pytest_plugins = ["tests.tasking", "tests.logscan"]
 
 PASSWORD = "correct horse battery"
 T = TypeVar("T")

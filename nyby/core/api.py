@@ -89,7 +89,13 @@ def error_response(error: BaseException) -> Response:
         return problem(409, "This conflicts with data that already exists.")
     if isinstance(error, DataError):
         # A safety net: validation should have caught it, but it is still bad input.
-        log.warning("database refused a value: %s", error.orig)
+        # The driver's message may quote the value itself (a client's details): the
+        # SQLSTATE and the error's kind say enough to find the bug.
+        log.warning(
+            "database refused a value: %s (SQLSTATE %s)",
+            type(error.orig).__name__,
+            getattr(error.orig, "sqlstate", None) or "-",
+        )
         return problem(422, "A value could not be stored as given.")
     if isinstance(error, CrossTenantWrite):
         log.error("cross-tenant write refused: %s", error)

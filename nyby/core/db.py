@@ -172,14 +172,20 @@ def _app_context_key() -> int:
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: an SQL error (logged with its traceback) shows the statement, never
+    # the values bound to it, which may be a client's name or address.
     if url.startswith("sqlite"):
         # Connections are pooled as for PostgreSQL: a new SQLite connection costs a
         # millisecond (opening the file, reading the schema, the pragmas below) and
         # starts with an empty page cache.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         _configure_sqlite(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     # RQ forks a work horse per job: the child must open its own connections rather
     # than share the parent's pooled connections (SQLAlchemy's documented recipe).
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

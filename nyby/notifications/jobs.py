@@ -81,8 +81,14 @@ def deliver_mail(mail_id: str) -> bool:
             forget_device(uuid.UUID(message.to_address))
         return False
     except Exception as error:  # any backend failure: record it, retry after a backoff
+        # The address and the backend's words (which may quote the address) stay on the
+        # row, where the admins' dead-letter page shows them; the log names ids only.
         log.warning(
-            "%s %s to %s failed: %s", message.channel, message.id, message.to_address, error
+            "%s %s failed (%s), attempt %s",
+            message.channel,
+            message.id,
+            type(error).__name__,
+            message.attempts,
         )
         message.last_error = str(error)[:2000]
         if message.attempts >= MAX_ATTEMPTS:

@@ -29,6 +29,8 @@ MESSAGES = {
     "Not a valid UUID.": lazy_gettext("Choose one from the list."),
     "Not a valid boolean.": lazy_gettext("Choose yes or no."),
     "Must be after earliest_start.": lazy_gettext("Must be after the earliest start."),
+    "Must be after since.": lazy_gettext("Must be after the start of the period."),
+    "Not a kind of object the audit trail records.": lazy_gettext("Choose one from the list."),
     "Give latitude and longitude together.": lazy_gettext(
         "Give the place as latitude and longitude, or pick it on the map."
     ),
