@@ -403,3 +403,42 @@ def test_the_admins_page_filters_and_says_what_changed(
     assert (
         browser(world.person(borough, Role.COORDINATOR)).get("/t/borough/audit").status_code == 403
     )
+
+
+def test_deletions_keep_what_was_deleted_and_a_campaigns_visits_are_no_change(
+    client: FlaskClient, world: World, borough: Any, admin: Person
+) -> None:
+    nurse = world.person(borough, Role.PROFESSIONAL)
+    member = client.get(f"{API}/members/{member_id(nurse)}", headers=admin.headers)
+    joined = client.patch(
+        f"{API}/members/{member_id(nurse)}",
+        json={"teams": ["hospital-discharge"]},
+        headers={**admin.headers, "If-Match": member.headers["ETag"]},
+    )
+    assert joined.status_code == 200, joined.json
+    current = client.get(f"{API}/configuration", headers=admin.headers)
+    document = {**current.json, "teams": []}
+    dropped = client.put(
+        f"{API}/configuration",
+        json=document,
+        headers={**admin.headers, "If-Match": current.headers["ETag"]},
+    )
+    assert dropped.status_code == 200, dropped.json
+    [team] = trail(client, admin, object_type="team", action="delete")
+    assert changes(team)["key"] == ["hospital-discharge", None]
+    assert team["actor_membership_id"] == member_id(admin)
+    # The member taken out of it (a bulk DELETE) is recorded row by row as well.
+    [left] = trail(client, admin, object_type="membership_team", action="delete")
+    assert left["object_id"].startswith(member_id(nurse))
+
+    campaign = client.post(
+        f"{API}/campaigns",
+        json={"key": "drivers", "name": "Drivers", "roles": ["shopper"], "starts_on": "2026-01-01"},
+        headers=admin.headers,
+    )
+    assert campaign.status_code == 201, campaign.json
+    landing = client.get(f"{API}/campaigns/by-key/drivers/landing")
+    assert landing.status_code == 200, landing.json
+    entries = trail(client, admin, object_type="campaign")
+    assert [e["action"] for e in entries] == ["create"]
+    assert changes(entries[0])["name"] == [None, "Drivers"] and "visits" not in changes(entries[0])
