@@ -67,9 +67,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _register_blueprints(api: object) -> None:
     from nyby.auth.resources import blp as auth
     from nyby.campaigns.resources import blp as campaigns
+    from nyby.chat.resources import blp as chat
     from nyby.clients.resources import blp as clients
     from nyby.configuration.resources import blp as configuration
     from nyby.dispatch.resources import blp as dispatch
+    from nyby.escalations.resources import blp as escalations
     from nyby.members.resources import blp as members
     from nyby.notifications.resources import blp as notifications
     from nyby.onboarding.resources import blp as onboarding
@@ -83,6 +85,8 @@ def _register_blueprints(api: object) -> None:
         clients,
         tasks,
         dispatch,
+        escalations,
+        chat,
         notifications,
         campaigns,
     ):

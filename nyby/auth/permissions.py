@@ -27,6 +27,7 @@ class Action(StrEnum):
     VERIFY_VOLUNTEERS = "verify_volunteers"
     MANAGE_CAMPAIGNS = "manage_campaigns"
     HANDLE_ESCALATIONS = "handle_escalations"
+    JOIN_TASK_CHATS = "join_task_chats"
 
 
 ALL_ROLES = frozenset(Role)
@@ -53,6 +54,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Push tasks nobody took after the last wave of offers (nyby.dispatch).
     Action.HANDLE_ESCALATIONS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Every task's chat (nyby.chat); its holder and poster take part in their own.
+    Action.JOIN_TASK_CHATS: frozenset({Role.COORDINATOR}),
 }
 
 
