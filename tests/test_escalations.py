@@ -176,7 +176,7 @@ def test_bad_input_is_refused_and_nothing_stored(
 def test_reassigning_to_someone_unqualified_is_refused(
     app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
 ) -> None:
-    task, amy, coordinator, one = escalated(app, client, world, borough, nurse)
+    _task, amy, coordinator, one = escalated(app, client, world, borough, nurse)
     unqualified = world.person(borough, Role.VOLUNTEER)
     for member_id in (unqualified.membership.id, amy.membership.id, uuid.uuid4()):  # type: ignore[union-attr]
         refused = client.post(
@@ -247,7 +247,7 @@ def test_contacting_the_client_then_closing_as_unmet(
 def test_two_coordinators_resolving_at_once_give_one_outcome(
     app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
 ) -> None:
-    task, amy, coordinator, one = escalated(app, client, world, borough, nurse)
+    task, _amy, coordinator, one = escalated(app, client, world, borough, nurse)
     other = world.person(borough, Role.COORDINATOR)
     ben = volunteer(app, world, borough)
     url = f"{API}/escalations/{one['id']}"
