@@ -105,12 +105,9 @@ def record_failed_contact(actor: Actor, task: Task, data: dict[str, Any]) -> Con
 def _locked(task: Task) -> Task:
     """The task's row, locked until the transaction ends (PostgreSQL; SQLite's writers
     queue anyway): two attempts recorded at once are counted one after the other."""
-    return db.session.scalars(
-        select(Task)
-        .where(Task.id == task.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    db.session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
+    db.session.refresh(task)  # as it stands now that the lock is held
+    return task
 
 
 def _open_of(task: Task) -> Escalation | None:
