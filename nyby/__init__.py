@@ -68,9 +68,11 @@ def _register_blueprints(api: object) -> None:
     from nyby.audit.resources import blp as audit
     from nyby.auth.resources import blp as auth
     from nyby.campaigns.resources import blp as campaigns
+    from nyby.chat.resources import blp as chat
     from nyby.clients.resources import blp as clients
     from nyby.configuration.resources import blp as configuration
     from nyby.dispatch.resources import blp as dispatch
+    from nyby.escalations.resources import blp as escalations
     from nyby.members.resources import blp as members
     from nyby.notifications.resources import blp as notifications
     from nyby.onboarding.resources import blp as onboarding
@@ -84,6 +86,8 @@ def _register_blueprints(api: object) -> None:
         clients,
         tasks,
         dispatch,
+        escalations,
+        chat,
         notifications,
         campaigns,
         audit,

@@ -6,6 +6,7 @@ from nyby.audit import trail  # noqa: F401  (the audit hooks, on every session)
 from nyby.audit.models import AuditEntry
 from nyby.auth.models import Account, RefreshToken
 from nyby.campaigns.models import Campaign, CampaignRole
+from nyby.chat.models import TaskChatRead, TaskMessage
 from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration.models import (
     CheckType,
@@ -19,6 +20,7 @@ from nyby.configuration.models import (
 from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.dispatch.models import Offer, TaskDispatch
+from nyby.escalations.models import ContactAttempt, Escalation
 from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
@@ -40,6 +42,8 @@ __all__ = [
     "CheckType",
     "Client",
     "ClientProfessional",
+    "ContactAttempt",
+    "Escalation",
     "IdempotencyRecord",
     "Invitation",
     "Membership",
@@ -58,9 +62,11 @@ __all__ = [
     "Task",
     "TaskAttachment",
     "TaskCategory",
+    "TaskChatRead",
     "TaskDecline",
     "TaskDispatch",
     "TaskEvent",
+    "TaskMessage",
     "TaskSeries",
     "Team",
     "Tenant",

@@ -13,12 +13,14 @@ from sqlalchemy import select
 
 from nyby.auth.permissions import Role
 from nyby.campaigns.models import Campaign, CampaignRole
+from nyby.chat.models import TaskChatRead, TaskMessage
 from nyby.clients.models import Client, ClientProfessional
 from nyby.configuration import services as configuration
 from nyby.configuration.models import CheckType, Team, VolunteerRole
 from nyby.core.db import db, new_id, utcnow
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.dispatch.models import Offer, TaskDispatch
+from nyby.escalations.models import ContactAttempt, Escalation
 from nyby.geo import Place
 from nyby.integrations.storage import tenant_files
 from nyby.members.models import Invitation, MembershipTeam
@@ -221,6 +223,37 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                     content_type="image/png",
                     size_bytes=len(PNG),
                     storage_key=key,
+                )
+            )
+            # The chat, with a file, and a failed contact that escalated.
+            message_id = new_id()
+            message_key = files.key("tasks", task.id, "messages", message_id)
+            files.put(message_key, PNG, "image/png")
+            escalation = Escalation(task_id=task.id, reason="failed_contact")
+            db.session.add_all(
+                [
+                    TaskMessage(
+                        id=message_id,
+                        task_id=task.id,
+                        author_id=nurse.membership.id,
+                        body="The key is with the neighbour.",
+                        file_name="note.png",
+                        content_type="image/png",
+                        size_bytes=len(PNG),
+                        storage_key=message_key,
+                    ),
+                    TaskChatRead(task_id=task.id, membership_id=nurse.membership.id),
+                    escalation,
+                ]
+            )
+            db.session.flush()
+            db.session.add(
+                ContactAttempt(
+                    task_id=task.id,
+                    membership_id=someone.membership.id,
+                    method="door",
+                    attempted_at=utcnow(),
+                    escalation_id=escalation.id,
                 )
             )
             db.session.commit()

@@ -28,6 +28,7 @@ class Action(StrEnum):
     MANAGE_CAMPAIGNS = "manage_campaigns"
     HANDLE_ESCALATIONS = "handle_escalations"
     VIEW_AUDIT = "view_audit"
+    JOIN_TASK_CHATS = "join_task_chats"
 
 
 ALL_ROLES = frozenset(Role)
@@ -56,6 +57,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.HANDLE_ESCALATIONS: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # The audit trail holds every change and every read of a client record (nyby.audit).
     Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    # Every task's chat (nyby.chat); its holder and poster take part in their own.
+    Action.JOIN_TASK_CHATS: frozenset({Role.COORDINATOR}),
 }
 
 

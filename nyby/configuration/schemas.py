@@ -135,6 +135,30 @@ class DispatchPolicySchema(StrictSchema):
     )
 
 
+class TaskSupportSchema(StrictSchema):
+    """Around a task once someone holds it: its chat, and failed contact (nyby.chat,
+    nyby.escalations). Defaults filled in, so a tenant file may leave it out."""
+
+    chat_closes_after_days = ma.fields.Integer(
+        strict=True,
+        load_default=7,
+        validate=ma.validate.Range(min=0, max=365),
+        metadata={"description": "No new messages this many days after the task ends"},
+    )
+    chat_attachment_max_mb = ma.fields.Integer(
+        strict=True,
+        load_default=5,
+        validate=ma.validate.Range(min=1, max=10),
+        metadata={"description": "Largest photo or PDF sent in a task's chat, in MB"},
+    )
+    failed_contacts_to_escalate = ma.fields.Integer(
+        strict=True,
+        load_default=3,
+        validate=ma.validate.Range(min=1, max=20),
+        metadata={"description": "Failed contact attempts before coordinators are asked"},
+    )
+
+
 class CheckTypeFileSchema(StrictSchema):
     key = Key(required=True)
     name = _name(required=True)
@@ -414,6 +438,9 @@ class TenantFileSchema(StrictSchema):
     dispatch_policy = ma.fields.Nested(
         DispatchPolicySchema, load_default=lambda: DispatchPolicySchema().load({})
     )
+    task_support = ma.fields.Nested(
+        TaskSupportSchema, load_default=lambda: TaskSupportSchema().load({})
+    )
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeFileSchema), load_default=list)
     categories = ma.fields.List(ma.fields.Nested(CategoryFileSchema), load_default=list)
     teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
@@ -588,6 +615,13 @@ class BrandingDumpSchema(ma.Schema):
     accent_colour = ma.fields.String()
 
 
+class TaskSupportDumpSchema(ma.Schema):
+    # Absent in configurations stored before they existed (the defaults apply).
+    chat_closes_after_days = ma.fields.Integer()
+    chat_attachment_max_mb = ma.fields.Integer()
+    failed_contacts_to_escalate = ma.fields.Integer()
+
+
 class DispatchPolicyDumpSchema(ma.Schema):
     mode = ma.fields.String(required=True)
     wave_size = ma.fields.Integer(required=True)
@@ -694,6 +728,7 @@ class ConfigurationSchema(ma.Schema):
     volunteer_agreement = ma.fields.String(required=True)
     branding = ma.fields.Nested(BrandingDumpSchema, required=True)
     dispatch_policy = ma.fields.Nested(DispatchPolicyDumpSchema, required=True)
+    task_support = ma.fields.Nested(TaskSupportDumpSchema, required=True)
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeDumpSchema), required=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryDumpSchema), required=True)
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)

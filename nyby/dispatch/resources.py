@@ -9,14 +9,14 @@ from nyby.auth.permissions import Action
 from nyby.core.api import Blueprint
 from nyby.dispatch import services
 from nyby.dispatch.access import get_offer_or_404
-from nyby.dispatch.schemas import EscalationSchema, OfferSchema
+from nyby.dispatch.schemas import OfferSchema
 from nyby.tenancy.resolution import allowed_to, current_actor
 
 blp = Blueprint(
     "dispatch",
     __name__,
     url_prefix="/api/v1/tenants/<tenant>",
-    description="Push dispatch: tasks offered to me in waves, and escalations.",
+    description="Push dispatch: tasks offered to me in waves.",
 )
 
 
@@ -53,13 +53,3 @@ class DeclineOffer(MethodView):
         actor = current_actor()
         offer = services.decline_offer(actor, get_offer_or_404(actor, offer_id))
         return services.present(actor, offer)
-
-
-@blp.route("/escalations")
-class Escalations(MethodView):
-    @allowed_to(Action.HANDLE_ESCALATIONS)
-    @blp.response(200, EscalationSchema(many=True))
-    @blp.paginate()
-    def get(self) -> Any:
-        """Push tasks still open that nobody took after the last wave, most recent first."""
-        return services.escalations(current_actor())

@@ -42,14 +42,3 @@ class OfferSchema(ma.Schema):
     client_language = ma.fields.String(
         allow_none=True, metadata={"description": "The language the client speaks"}
     )
-
-
-class EscalationSchema(ma.Schema):
-    """A push task nobody took after its last wave of offers."""
-
-    task = ma.fields.Nested(TaskSchema, required=True)
-    escalated_at = ma.fields.AwareDateTime(required=True)
-    waves_sent = ma.fields.Integer(required=True)
-    radius_km = ma.fields.Float(
-        allow_none=True, metadata={"description": "The last wave's radius around the task"}
-    )

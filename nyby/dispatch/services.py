@@ -1,4 +1,4 @@
-"""Answering offers (first accept wins) and the coordinators' escalations.
+"""Answering offers (first accept wins). Escalations: nyby.escalations.
 
 Accepting an offer is taking its task through ``tasks.services.accept``: one conditional
 UPDATE, so of many people accepting at once exactly one wins. The winner's transaction
@@ -19,10 +19,10 @@ from nyby.clients.needs import good_to_know
 from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict
-from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
+from nyby.dispatch.models import Offer, OfferStatus
 from nyby.geo import Place, distance_km
 from nyby.tasks import services as tasks
-from nyby.tasks.models import IS_OPEN, Task, TaskDecline, TaskStatus
+from nyby.tasks.models import Task, TaskDecline, TaskStatus
 from nyby.tenancy.resolution import Actor
 
 # An offer past its time may still be answered while its task is open: better taken late
@@ -150,29 +150,3 @@ def _closed(offer: Offer, task: Task) -> str:
     if task.status in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED):
         return "This task was taken by someone else."
     return f"This task is no longer needed (it is {task.status})."
-
-
-def escalations(actor: Actor) -> Rows:
-    """Push tasks still open after their last wave with nobody taking them, most recent
-    first: the coordinators find someone, or close them."""
-    actor.require(Action.HANDLE_ESCALATIONS)
-    statement = (
-        select(TaskDispatch, Task)
-        .join(Task, Task.id == TaskDispatch.task_id)
-        .where(TaskDispatch.escalated_at.is_not(None), IS_OPEN)
-        .order_by(TaskDispatch.escalated_at.desc(), Task.id)
-    )
-
-    def render(page: Sequence[Any]) -> list[dict[str, Any]]:
-        views = tasks.present_all(actor, [row[1] for row in page])
-        return [
-            {
-                "task": view,
-                "escalated_at": row[0].escalated_at,
-                "waves_sent": row[0].waves_sent,
-                "radius_km": row[0].radius_km,
-            }
-            for row, view in zip(page, views, strict=True)
-        ]
-
-    return Rows(statement, render)

@@ -1,10 +1,9 @@
-"""The web app's dispatch pages: my offers inbox (accept / decline, with the time left)
-and the coordinators' escalations. Same services as the API."""
+"""The web app's dispatch pages: my offers inbox (accept / decline, with the time left).
+Same services as the API. (The coordinators' escalations: nyby.escalations.views.)"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
@@ -62,12 +61,3 @@ def decline_offer(offer_id: uuid.UUID) -> Response:
         _("Declined: it will not be offered to you again."),
         url_for("web.offers"),
     )
-
-
-@web.get("/t/<tenant>/escalations")
-def escalations() -> Any:
-    """Push tasks nobody took after the last wave of offers."""
-    actor = current_actor()
-    actor.require(Action.HANDLE_ESCALATIONS)
-    rows, total = read_page(services.escalations(actor), 0, SHOWN)
-    return render_template("web/dispatch/escalations.html", escalated=rows, total=total)

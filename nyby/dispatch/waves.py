@@ -33,7 +33,8 @@ from nyby.configuration.schemas import DispatchPolicySchema
 from nyby.core.db import db, utcnow
 from nyby.dispatch.matching import match
 from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
-from nyby.members.models import Membership
+from nyby.escalations.models import EscalationReason
+from nyby.escalations.queue import escalate, tell_coordinators
 from nyby.notifications.services import notify
 from nyby.tasks.models import Task, TaskStatus
 from nyby.tenancy.models import Tenant
@@ -233,11 +234,10 @@ def _expire_unanswered(task: Task) -> None:
 
 
 def _escalate(task: Task, dispatch: TaskDispatch, now: datetime) -> None:
-    """Nobody took it after the last wave: the coordinators must find someone."""
+    """Nobody took it after the last wave: the coordinators must find someone (it joins
+    their escalation queue, ``nyby.escalations``)."""
     dispatch.escalated_at, dispatch.next_wave_at = now, None
-    coordinators = db.session.scalars(
-        select(Membership.id).where(Membership.is_coordinator, Membership.is_active)
-    ).all()
-    for coordinator in coordinators:
-        notify(coordinator, "task_escalated", task.id, title=task.title, waves=dispatch.waves_sent)
+    _escalation, opened = escalate(task, EscalationReason.NO_TAKER)
+    if opened:
+        tell_coordinators("task_escalated", task, waves=dispatch.waves_sent)
     db.session.flush()

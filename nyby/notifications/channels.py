@@ -36,6 +36,9 @@ GROUP_OF_KIND = {
     "offer_taken": "offers",
     "offer_closed": "offers",
     "task_escalated": "updates",
+    "contact_escalated": "updates",
+    "task_given_to_you": "updates",
+    "chat_message": "updates",
     "check_verified": "updates",
     "check_rejected": "updates",
     "role_approved": "updates",
@@ -61,6 +64,8 @@ def _headline(kind: str) -> str:
         "offer_taken": gettext("Offer withdrawn"),
         "offer_closed": gettext("Offer withdrawn"),
         "task_escalated": gettext("A task needs someone"),
+        "contact_escalated": gettext("A client could not be reached"),
+        "chat_message": gettext("New message"),
         "no_tasks_today": gettext("No tasks near you today"),
     }
     if kind in headlines:

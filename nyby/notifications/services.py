@@ -43,6 +43,14 @@ def _messages() -> dict[str, str]:
         "task_escalated": gettext(
             "Nobody took “%(title)s” after %(waves)s waves of offers: please find someone."
         ),
+        "contact_escalated": gettext(
+            "Nobody could reach the client of “%(title)s” after %(attempts)s attempts: "
+            "please step in."
+        ),
+        "task_given_to_you": gettext("A coordinator gave you the task “%(title)s”: %(note)s"),
+        "task_given_to_other": gettext("The task “%(title)s” was given to someone else: %(note)s"),
+        "task_reassigned": gettext("%(person)s passed your task “%(title)s” to another helper."),
+        "chat_message": gettext("%(person)s wrote in the chat about “%(title)s”."),
         "series_taken": gettext("%(person)s took every visit of “%(title)s”."),
         "series_released": gettext("The repeat task “%(title)s” was given back: %(note)s"),
         "series_continues": gettext(

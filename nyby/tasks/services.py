@@ -20,6 +20,7 @@ from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from nyby.dispatch import waves as dispatch
+from nyby.escalations import queue as escalation_queue
 from nyby.geo import Place, locate
 from nyby.jobs.queues import tenant_job
 from nyby.notifications.services import notify
@@ -344,18 +345,42 @@ def cancel(actor: Actor, task: Task, reason: str) -> Task:
     return task
 
 
-def close_unmet(actor: Actor, task: Task, reason: str) -> Task:
+def close_unmet(actor: Actor, task: Task, reason: str, *, escalated: bool = False) -> Task:
     """Nobody could do it: a coordinator or the poster closes an open or expired task
-    as unmet, which reporting counts apart from cancelled ones."""
+    as unmet, which reporting counts apart from cancelled ones. ``escalated``: a
+    coordinator answering an escalation may also close a task someone holds (the client
+    could not be reached); the holder is told."""
     actor.require(Action.POST_TASKS)
+    allowed = {TaskStatus.OPEN, TaskStatus.EXPIRED}
+    if escalated:
+        actor.require(Action.HANDLE_ESCALATIONS)
+        allowed |= {TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS}
+    holder = task.assignee_id
+    _transition(actor, task, allowed, TaskStatus.UNMET, note=reason, closing_reason=reason)
+    if holder is not None and holder != actor.membership.id:
+        notify(holder, "task_cancelled", task.id, title=task.title, note=reason)
+    return task
+
+
+def reassign(actor: Actor, task: Task, member_id: uuid.UUID, note: str) -> Task:
+    """A coordinator gives a task not yet done to a chosen member (answering an
+    escalation); the new holder, the one before and the poster are told."""
+    actor.require(Action.HANDLE_ESCALATIONS)
+    before = task.assignee_id
     _transition(
         actor,
         task,
-        {TaskStatus.OPEN, TaskStatus.EXPIRED},
-        TaskStatus.UNMET,
-        note=reason,
-        closing_reason=reason,
+        {TaskStatus.OPEN, TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS},
+        TaskStatus.ASSIGNED,
+        note=note,
+        assignee_id=member_id,
+        assigned_at=utcnow(),
+        started_at=None,
     )
+    notify(member_id, "task_given_to_you", task.id, title=task.title, note=note)
+    if before is not None and before != member_id:
+        notify(before, "task_given_to_other", task.id, title=task.title, note=note)
+    tell_poster(actor, task, "task_reassigned")
     return task
 
 
@@ -439,3 +464,4 @@ def record_transition(
     )
     db.session.flush()
     dispatch.task_moved(task, before, to)
+    escalation_queue.task_moved(task, to)

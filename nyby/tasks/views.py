@@ -175,7 +175,12 @@ def all_tasks() -> str:
 
 
 @web.get("/t/<tenant>/tasks/<uuid:task_id>")
-def task_page(task_id: uuid.UUID, completion: Form | None = None) -> Any:
+def task_page(
+    task_id: uuid.UUID, completion: Form | None = None, chat_form: Form | None = None
+) -> Any:
+    from nyby.chat.views import chat_for
+    from nyby.escalations.views import contact_for
+
     actor = current_actor()
     task = get_task_or_404(actor, task_id)
     view = services.present(actor, task)
@@ -194,7 +199,9 @@ def task_page(task_id: uuid.UUID, completion: Form | None = None) -> Any:
         status_names=STATUS_NAMES,
         series=_series_of(actor, task),
         repeats=REPEATS,
-    ), (422 if completion and completion.errors else 200)
+        chat=chat_for(actor, task, chat_form),
+        contact=contact_for(actor, task),
+    ), (422 if (completion and completion.errors) or (chat_form and chat_form.errors) else 200)
 
 
 def _series_of(actor: Actor, task: Task) -> TaskSeries | None:

@@ -37,9 +37,11 @@ def init_web(app: Flask) -> None:
     # Each domain adds its pages to the one web blueprint (its views.py).
     import nyby.audit.views
     import nyby.campaigns.views
+    import nyby.chat.views
     import nyby.clients.views
     import nyby.configuration.views
     import nyby.dispatch.views
+    import nyby.escalations.views
     import nyby.members.duty_views
     import nyby.members.invitation_views
     import nyby.members.views

@@ -87,7 +87,15 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.dead_letters", _("Undelivered messages"))]
     if actor.can(Action.VIEW_AUDIT):
         menu += [("web.audit_trail", _("Audit trail"))]
-    menu += [("web.roles", _("Roles and checks")), ("web.help_page", _("Help"))]
+    from nyby.chat.views import unread_count
+
+    unread = unread_count(actor)
+    messages = _("Messages (%(count)s unread)", count=unread) if unread else _("Messages")
+    menu += [
+        ("web.unread_chats", messages),
+        ("web.roles", _("Roles and checks")),
+        ("web.help_page", _("Help")),
+    ]
     return {"tenant": actor.tenant, "menu": menu, "actor": actor}
 
 

@@ -68,6 +68,22 @@ def test_every_page_passes_axe_for_every_kind_of_person(
     # in test_checks.py checks that page).
     [dbs] = client.get("/api/v1/tenants/borough/me/checks", headers=amy.headers).json
     ids["check_type_id"] = dbs["id"]
+    # Amy holds the task, writes in its chat and could not reach the client three times:
+    # the task's page shows both, and the coordinators have an escalation to open.
+    assert client.post(f"/api/v1/tenants/borough/tasks/{task['id']}/accept", headers=amy.headers)
+    client.post(
+        f"/api/v1/tenants/borough/tasks/{task['id']}/messages",
+        json={"body": "I am at the door now."},
+        headers=amy.headers,
+    )
+    for method in ("door", "phone", "door"):
+        client.post(
+            f"/api/v1/tenants/borough/tasks/{task['id']}/contact-attempts",
+            json={"method": method},
+            headers=amy.headers,
+        )
+    queue = client.get("/api/v1/tenants/borough/escalations", headers=coordinator.headers).json
+    ids["escalation_id"] = next(e["id"] for e in queue if e["reason"] == "failed_contact")
     # A message that failed every attempt, for the admins' dead-letter page.
     with app.app_context(), tenant_scope(borough.id):
         db.session.add(
