@@ -17,9 +17,12 @@ from nyby.configuration.models import (
 from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.dispatch.models import Offer, TaskDispatch
+from nyby.expenses.models import ExpenseClaim
+from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
+from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.models import Tenant
 
@@ -37,6 +40,8 @@ __all__ = [
     "CheckType",
     "Client",
     "ClientProfessional",
+    "ConcernNote",
+    "ExpenseClaim",
     "IdempotencyRecord",
     "Invitation",
     "Membership",
@@ -52,15 +57,18 @@ __all__ = [
     "RoleCategory",
     "RoleCheckType",
     "RolePostingTeam",
+    "SafeguardingConcern",
     "Task",
     "TaskAttachment",
     "TaskCategory",
     "TaskDecline",
     "TaskDispatch",
     "TaskEvent",
+    "TaskFeedback",
     "TaskSeries",
     "Team",
     "Tenant",
+    "Thanks",
     "VolunteerRole",
     "metadata",
 ]

@@ -27,6 +27,10 @@ class Action(StrEnum):
     VERIFY_VOLUNTEERS = "verify_volunteers"
     MANAGE_CAMPAIGNS = "manage_campaigns"
     HANDLE_ESCALATIONS = "handle_escalations"
+    RAISE_CONCERNS = "raise_concerns"
+    CLAIM_EXPENSES = "claim_expenses"
+    DECIDE_EXPENSES = "decide_expenses"
+    SEND_THANKS = "send_thanks"
 
 
 ALL_ROLES = frozenset(Role)
@@ -53,6 +57,14 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Push tasks nobody took after the last wave of offers (nyby.dispatch).
     Action.HANDLE_ESCALATIONS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Anyone may raise a safeguarding concern; only the tenant's safeguarding leads (a
+    # membership flag, not a role: nyby.safeguarding.access) read and handle them.
+    Action.RAISE_CONCERNS: ALL_ROLES,
+    # Out-of-pocket costs of a task the person holds or held (nyby.expenses).
+    Action.CLAIM_EXPENSES: frozenset({Role.VOLUNTEER, Role.STAFF}),
+    Action.DECIDE_EXPENSES: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # A thumbs-up to a volunteer (nyby.feedback).
+    Action.SEND_THANKS: frozenset({Role.ADMIN, Role.COORDINATOR}),
 }
 
 
