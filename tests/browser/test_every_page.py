@@ -18,7 +18,6 @@ from tests.conftest import PASSWORD, World
 from tests.tasking import post_task, qualify
 from tests.test_invitations import mailed_token
 
-
 # Addresses that answer with a file to save rather than a page.
 DOWNLOADS = {"web.export_expenses"}
 
