@@ -73,9 +73,12 @@ def _register_blueprints(api: object) -> None:
     from nyby.configuration.resources import blp as configuration
     from nyby.dispatch.resources import blp as dispatch
     from nyby.escalations.resources import blp as escalations
+    from nyby.expenses.resources import blp as expenses
+    from nyby.feedback.resources import blp as feedback
     from nyby.members.resources import blp as members
     from nyby.notifications.resources import blp as notifications
     from nyby.onboarding.resources import blp as onboarding
+    from nyby.safeguarding.resources import blp as safeguarding
     from nyby.tasks.resources import blp as tasks
 
     for blueprint in (
@@ -91,6 +94,9 @@ def _register_blueprints(api: object) -> None:
         notifications,
         campaigns,
         audit,
+        safeguarding,
+        expenses,
+        feedback,
     ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 

@@ -21,9 +21,12 @@ from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.dispatch.models import Offer, TaskDispatch
 from nyby.escalations.models import ContactAttempt, Escalation
+from nyby.expenses.models import ExpenseClaim
+from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
+from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.models import Tenant
 
@@ -42,8 +45,10 @@ __all__ = [
     "CheckType",
     "Client",
     "ClientProfessional",
+    "ConcernNote",
     "ContactAttempt",
     "Escalation",
+    "ExpenseClaim",
     "IdempotencyRecord",
     "Invitation",
     "Membership",
@@ -59,6 +64,7 @@ __all__ = [
     "RoleCategory",
     "RoleCheckType",
     "RolePostingTeam",
+    "SafeguardingConcern",
     "Task",
     "TaskAttachment",
     "TaskCategory",
@@ -66,10 +72,12 @@ __all__ = [
     "TaskDecline",
     "TaskDispatch",
     "TaskEvent",
+    "TaskFeedback",
     "TaskMessage",
     "TaskSeries",
     "Team",
     "Tenant",
+    "Thanks",
     "VolunteerRole",
     "metadata",
 ]

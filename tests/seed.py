@@ -21,9 +21,11 @@ from nyby.core.db import db, new_id, utcnow
 from nyby.core.idempotency import IdempotencyRecord
 from nyby.dispatch.models import Offer, TaskDispatch
 from nyby.escalations.models import ContactAttempt, Escalation
+from nyby.expenses.models import ExpenseClaim
+from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.geo import Place
 from nyby.integrations.storage import tenant_files
-from nyby.members.models import Invitation, MembershipTeam
+from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.onboarding.models import (
     CheckRecord,
@@ -31,6 +33,7 @@ from nyby.onboarding.models import (
     PassportConsent,
     RoleAssignment,
 )
+from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
@@ -210,7 +213,53 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                     ),
                 ]
             )
+            # Every admin is a safeguarding lead here, so the probe's admin of tenant A
+            # finds A's concern (and is refused B's).
+            for admin in db.session.scalars(select(Membership).where(Membership.is_admin)):
+                admin.is_safeguarding_lead = True
+            concern = SafeguardingConcern(
+                raised_by=someone.membership.id,
+                task_id=task.id,
+                client_id=client.id,
+                category="neglect",
+                description="The house was cold and there was no food.",
+            )
+            db.session.add(concern)
+            db.session.flush()
             files = tenant_files()
+            receipt_id = new_id()
+            receipt_key = files.key("tasks", task.id, "expenses", receipt_id)
+            files.put(receipt_key, PNG, "image/png")
+            db.session.add_all(
+                [
+                    ConcernNote(
+                        concern_id=concern.id,
+                        author_id=nurse.membership.id,
+                        body="Called the duty desk.",
+                    ),
+                    ExpenseClaim(
+                        id=receipt_id,
+                        task_id=task.id,
+                        claimant_id=someone.membership.id,
+                        category="shopping",
+                        amount_minor=1250,
+                        currency="GBP",
+                        receipt_key=receipt_key,
+                        receipt_file_name="receipt.png",
+                        receipt_content_type="image/png",
+                        receipt_size_bytes=len(PNG),
+                    ),
+                    TaskFeedback(
+                        task_id=task.id, author_id=nurse.membership.id, side="poster", rating=5
+                    ),
+                    Thanks(
+                        recipient_id=someone.membership.id,
+                        sender_id=nurse.membership.id,
+                        task_id=task.id,
+                        note="Thank you!",
+                    ),
+                ]
+            )
             attachment_id = new_id()
             key = files.key("tasks", task.id, "attachments", attachment_id)
             files.put(key, PNG, "image/png")

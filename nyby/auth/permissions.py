@@ -29,6 +29,10 @@ class Action(StrEnum):
     HANDLE_ESCALATIONS = "handle_escalations"
     VIEW_AUDIT = "view_audit"
     JOIN_TASK_CHATS = "join_task_chats"
+    RAISE_CONCERNS = "raise_concerns"
+    CLAIM_EXPENSES = "claim_expenses"
+    DECIDE_EXPENSES = "decide_expenses"
+    SEND_THANKS = "send_thanks"
 
 
 ALL_ROLES = frozenset(Role)
@@ -59,6 +63,14 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
     # Every task's chat (nyby.chat); its holder and poster take part in their own.
     Action.JOIN_TASK_CHATS: frozenset({Role.COORDINATOR}),
+    # Anyone may raise a safeguarding concern; only the tenant's safeguarding leads (a
+    # membership flag, not a role: nyby.safeguarding.access) read and handle them.
+    Action.RAISE_CONCERNS: ALL_ROLES,
+    # Out-of-pocket costs of a task the person holds or held (nyby.expenses).
+    Action.CLAIM_EXPENSES: frozenset({Role.VOLUNTEER, Role.STAFF}),
+    Action.DECIDE_EXPENSES: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # A thumbs-up to a volunteer (nyby.feedback).
+    Action.SEND_THANKS: frozenset({Role.ADMIN, Role.COORDINATOR}),
 }
 
 

@@ -8,12 +8,14 @@ document has the same shape as the file, so loading it again gives the same resu
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import zoneinfo
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 import babel
+import babel.numbers
 import marshmallow as ma
 
 from nyby.configuration.models import CheckKind, DispatchMode, Evidence
@@ -156,6 +158,64 @@ class TaskSupportSchema(StrictSchema):
         load_default=3,
         validate=ma.validate.Range(min=1, max=20),
         metadata={"description": "Failed contact attempts before coordinators are asked"},
+    )
+
+
+class DecimalText(ma.fields.Field):
+    """A decimal amount kept as canonical text ("150.00"): exact, never a float, and
+    JSON-safe in the tenant row. Reads a YAML number or a string alike."""
+
+    def __init__(self, *, places: int, low: str, high: str, **kwargs: Any) -> None:
+        pattern = rf"^\d+(\.\d{{1,{places}}})?$"
+        kwargs["metadata"] = {"type": "string", "pattern": pattern, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+        self.places, self.low, self.high = places, decimal.Decimal(low), decimal.Decimal(high)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ma.ValidationError("Enter an amount such as 12.50.")
+        try:
+            amount = decimal.Decimal(str(value).strip())
+        except decimal.InvalidOperation:
+            raise ma.ValidationError("Enter an amount such as 12.50.")
+        if not amount.is_finite() or not self.low <= amount <= self.high:
+            raise ma.ValidationError(f"Must be between {self.low} and {self.high}.")
+        step = decimal.Decimal(1).scaleb(-self.places)
+        if amount != amount.quantize(step):
+            raise ma.ValidationError(f"Use at most {self.places} decimal places.")
+        return str(amount.quantize(step))
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else str(value)
+
+
+def _currency(code: str) -> None:
+    # Amounts are kept in minor units of two decimals (pence, øre, cents).
+    if code not in babel.numbers.list_currencies() or (
+        babel.numbers.get_currency_precision(code) != 2
+    ):
+        raise ma.ValidationError(
+            "Use an ISO 4217 currency code with two decimals, such as GBP, NOK or EUR."
+        )
+
+
+class ExpensePolicySchema(StrictSchema):
+    """Volunteers' expenses (nyby.expenses): defaults filled in, as for dispatch."""
+
+    currency = ma.fields.String(load_default="GBP", validate=_currency)
+    max_per_claim = DecimalText(
+        places=2,
+        low="0.01",
+        high="100000",
+        load_default="100.00",
+        metadata={"description": "The most one claim may be for, in the currency"},
+    )
+    mileage_rate_per_km = DecimalText(
+        places=4,
+        low="0",
+        high="100",
+        load_default="0.2800",
+        metadata={"description": "Paid per km driven (45p a mile is about 0.28 a km)"},
     )
 
 
@@ -441,6 +501,9 @@ class TenantFileSchema(StrictSchema):
     task_support = ma.fields.Nested(
         TaskSupportSchema, load_default=lambda: TaskSupportSchema().load({})
     )
+    expense_policy = ma.fields.Nested(
+        ExpensePolicySchema, load_default=lambda: ExpensePolicySchema().load({})
+    )
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeFileSchema), load_default=list)
     categories = ma.fields.List(ma.fields.Nested(CategoryFileSchema), load_default=list)
     teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
@@ -633,6 +696,12 @@ class DispatchPolicyDumpSchema(ma.Schema):
     weights = ma.fields.Nested(lambda: DispatchWeightsDumpSchema())
 
 
+class ExpensePolicyDumpSchema(ma.Schema):
+    currency = ma.fields.String()  # absent in tenants stored before expenses existed
+    max_per_claim = ma.fields.String()
+    mileage_rate_per_km = ma.fields.String()
+
+
 class DispatchWeightsDumpSchema(ma.Schema):
     distance = ma.fields.Float(required=True)
     continuity = ma.fields.Float(required=True)
@@ -729,6 +798,7 @@ class ConfigurationSchema(ma.Schema):
     branding = ma.fields.Nested(BrandingDumpSchema, required=True)
     dispatch_policy = ma.fields.Nested(DispatchPolicyDumpSchema, required=True)
     task_support = ma.fields.Nested(TaskSupportDumpSchema, required=True)
+    expense_policy = ma.fields.Nested(ExpensePolicyDumpSchema, required=True)
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeDumpSchema), required=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryDumpSchema), required=True)
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)

@@ -389,6 +389,7 @@ def check_upload(
     *,
     allowed: frozenset[str] = IMAGES_AND_PDF,
     max_bytes: int | None = None,
+    allowed_in_words: str = HUMAN_TYPES,
 ) -> CheckedUpload:
     """Refuse a file that is too large (413) or not of an allowed type (422).
 
@@ -412,7 +413,7 @@ def check_upload(
     stream.seek(0)
     if content_type is None or content_type not in allowed:
         raise Unprocessable(
-            f"This file type is not accepted: send {HUMAN_TYPES}.",
+            f"This file type is not accepted: send {allowed_in_words}.",
             errors={"file": ["Not an accepted file type."]},
         )
     return CheckedUpload(stream, safe_file_name(file_name, content_type), content_type, size)

@@ -35,6 +35,13 @@ class Membership(TenantScoped, Timestamped, Base):
             postgresql_where=text("on_duty"),
             sqlite_where=text("on_duty"),
         ),
+        # "The tenant's safeguarding leads", told of every concern (nyby.safeguarding).
+        Index(
+            "ix_memberships_safeguarding_leads",
+            "tenant_id",
+            postgresql_where=text("is_safeguarding_lead"),
+            sqlite_where=text("is_safeguarding_lead"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -48,6 +55,8 @@ class Membership(TenantScoped, Timestamped, Base):
     is_professional: Mapped[bool] = mapped_column(default=False)
     is_staff: Mapped[bool] = mapped_column(default=False)
     is_volunteer: Mapped[bool] = mapped_column(default=False)
+    # Not a role: any member an admin names reads and handles safeguarding concerns.
+    is_safeguarding_lead: Mapped[bool] = mapped_column(default=False)
     # Where a volunteer or staff member starts from, and how far they will go.
     home_latitude: Mapped[float | None]
     home_longitude: Mapped[float | None]

@@ -33,6 +33,9 @@ class MemberSchema(ma.Schema):
         metadata={"type": "array", "items": {"type": "string"}, "description": "Team keys"},
     )
     is_active = ma.fields.Boolean(required=True)
+    is_safeguarding_lead = ma.fields.Boolean(
+        required=True, metadata={"description": "Reads and handles safeguarding concerns"}
+    )
     created_at = ma.fields.AwareDateTime(required=True)
     deactivated_at = ma.fields.AwareDateTime(allow_none=True)
 
@@ -61,6 +64,9 @@ class MemberUpdateSchema(ma.Schema):
         metadata={"description": "The member's teams, by key (replaces the current list)."},
     )
     is_active = ma.fields.Boolean()
+    is_safeguarding_lead = ma.fields.Boolean(
+        metadata={"description": "Told of every safeguarding concern, and may read them all"}
+    )
 
 
 class MemberQuerySchema(ma.Schema):

@@ -82,6 +82,8 @@ def update_member(actor: Actor, member: Membership, changes: dict[str, Any]) -> 
         member.updated_at = utcnow()
     if "roles" in changes:
         member.roles = {Role(r) for r in changes["roles"]}
+    if "is_safeguarding_lead" in changes:
+        member.is_safeguarding_lead = changes["is_safeguarding_lead"]
     if "is_active" in changes and changes["is_active"] != member.is_active:
         member.is_active = changes["is_active"]
         # Access is checked on every request, so this takes effect at once.

@@ -45,6 +45,13 @@ GROUP_OF_KIND = {
     "role_rejected": "updates",
     "role_suspended": "updates",
     "no_tasks_today": "updates",
+    "concern_raised": "updates",
+    "concern_no_lead": "updates",
+    "concern_updated": "updates",
+    "expense_approved": "updates",
+    "expense_rejected": "updates",
+    "thanks": "updates",
+    "thanks_for_task": "updates",
 }
 
 
@@ -67,6 +74,13 @@ def _headline(kind: str) -> str:
         "contact_escalated": gettext("A client could not be reached"),
         "chat_message": gettext("New message"),
         "no_tasks_today": gettext("No tasks near you today"),
+        "concern_raised": gettext("A safeguarding concern"),
+        "concern_no_lead": gettext("A safeguarding concern"),
+        "concern_updated": gettext("A safeguarding concern"),
+        "expense_approved": gettext("Your expense claim"),
+        "expense_rejected": gettext("Your expense claim"),
+        "thanks": gettext("A thumbs-up for you"),
+        "thanks_for_task": gettext("A thumbs-up for you"),
     }
     if kind in headlines:
         return headlines[kind]

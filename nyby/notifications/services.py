@@ -75,6 +75,28 @@ def _messages() -> dict[str, str]:
             "No tasks came up near you today. Thank you for being on duty: we will "
             "offer you the next one that fits."
         ),
+        # Safeguarding notices never carry the concern's words, only where to read it.
+        "concern_raised": gettext(
+            "A safeguarding concern was raised. As a safeguarding lead, please read it "
+            "today: %(link)s"
+        ),
+        "concern_no_lead": gettext(
+            "A safeguarding concern was raised, but nobody here is a safeguarding lead, "
+            "so nobody can read it. Name a lead now on a member's page."
+        ),
+        "concern_updated": gettext(
+            "There is news about the safeguarding concern you raised: %(link)s"
+        ),
+        "expense_approved": gettext(
+            "Your expense claim of %(amount)s for “%(title)s” is approved."
+        ),
+        "expense_rejected": gettext(
+            "Your expense claim of %(amount)s for “%(title)s” was not approved: %(reason)s"
+        ),
+        "thanks": gettext("%(person)s sent you a thumbs-up. Thank you for your help! %(note)s"),
+        "thanks_for_task": gettext(
+            "%(person)s sent you a thumbs-up for “%(title)s”. Thank you! %(note)s"
+        ),
         "signed_up": gettext(
             "We received your application for %(roles)s. What happens next: confirm your "
             "email address with the link we sent you, send the evidence your roles need "
@@ -126,7 +148,7 @@ def enqueue_delivery(message: OutgoingMail) -> None:
 
 def message_text(kind: str, params: dict[str, Any]) -> str:
     template = _messages().get(kind, kind)
-    text = template % {"person": "", "title": "", "note": "", **params}
+    text = (template % {"person": "", "title": "", "note": "", **params}).strip()
     about = describe(params.get("needs") or [], params.get("language"))
     if about:
         text += " " + gettext("Good to know: %(about)s", about=about)

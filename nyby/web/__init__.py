@@ -42,6 +42,8 @@ def init_web(app: Flask) -> None:
     import nyby.configuration.views
     import nyby.dispatch.views
     import nyby.escalations.views
+    import nyby.expenses.views
+    import nyby.feedback.views
     import nyby.members.duty_views
     import nyby.members.invitation_views
     import nyby.members.views
@@ -49,6 +51,7 @@ def init_web(app: Flask) -> None:
     import nyby.onboarding.passport_views
     import nyby.onboarding.signup_views
     import nyby.onboarding.views
+    import nyby.safeguarding.views
     import nyby.tasks.views  # noqa: F401
     from nyby.web.views import web
 

@@ -75,6 +75,10 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.all_tasks", _("Tasks"))]
     if actor.can(Action.HANDLE_ESCALATIONS):
         menu += [("web.escalations", _("Escalations"))]
+    if actor.can(Action.DECIDE_EXPENSES) or actor.can(Action.CLAIM_EXPENSES):
+        menu += [("web.expenses", _("Expenses"))]
+    if actor.membership.is_safeguarding_lead:
+        menu += [("web.concerns", _("Safeguarding concerns"))]
     if actor.can(Action.VERIFY_VOLUNTEERS):
         menu += [("web.waiting", _("Waiting for approval"))]
     if actor.can(Action.VIEW_MEMBERS):

@@ -1,6 +1,6 @@
 """audit trail: one append-only row per change to (or read of) an audited object
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -13,7 +13,7 @@ import nyby.core.db
 from nyby.config import Settings
 from nyby.tenancy.rls import append_only, drop_tenant_rls, enable_tenant_rls
 
-revision = "0014"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

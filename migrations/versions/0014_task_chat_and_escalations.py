@@ -1,7 +1,7 @@
 """task chat, failed contact and the escalation queue
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 import nyby.core.db
 from nyby.tenancy.rls import drop_tenant_rls, enable_tenant_rls
 
-revision = "0015"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Expenses: volunteers' out-of-pocket costs of a task, coordinators' decisions, CSV export."""
