@@ -19,7 +19,7 @@ from nyby.auth.permissions import Role
 from nyby.clients.models import Client
 from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db, utcnow
-from nyby.dispatch import ranking, waves
+from nyby.dispatch import matching, ranking, waves
 from nyby.dispatch.jobs import send_due_waves
 from nyby.dispatch.matching import match
 from nyby.dispatch.models import Offer, TaskDispatch
@@ -256,6 +256,74 @@ def test_remote_roles_ignore_distance_and_rank_by_language_and_continuity(
         found = match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, utcnow(), 5)
     assert [m.membership.id for m in found] == [mid(polish), mid(far)]
     assert all(m.distance_km is None for m in found)
+
+
+def test_the_pool_is_who_waited_longest_plus_the_clients_past_helpers(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    borough: Any,
+    nurse: Person,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_policy(app, borough, mode="pull")
+    monkeypatch.setattr(matching, "CANDIDATE_LIMIT", 2)
+    earlier = post_task(client, nurse, title="Last week's shopping").json
+    task = post_task(client, nurse, client_id=earlier["client_id"]).json
+    now = utcnow()
+    waited = {
+        "asked an hour ago": helper(app, world, borough, waiting_since=now - timedelta(hours=1)),
+        "waiting a week": helper(app, world, borough, waiting_since=now - timedelta(days=7)),
+        "waiting a month": helper(app, world, borough, waiting_since=now - timedelta(days=30)),
+        "helped her, asked today": helper(app, world, borough, waiting_since=now),
+    }
+    with app.app_context(), tenant_scope(borough.id):
+        db.session.execute(
+            update(Task)
+            .where(Task.id == uuid.UUID(earlier["id"]))
+            .values(status="completed", assignee_id=mid(waited["helped her, asked today"]))
+        )
+        db.session.commit()
+        tenant = db.session.get(Tenant, borough.id)
+        assert tenant is not None
+        loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
+        found = match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, now, 5)
+    names = {mid(person): name for name, person in waited.items()}
+    assert sorted(names[m.membership.id] for m in found) == [
+        "helped her, asked today",
+        "waiting a month",
+        "waiting a week",
+    ]
+    # Continuity counts in the score: she goes first though she was asked today.
+    assert names[found[0].membership.id] == "helped her, asked today"
+
+
+def test_a_wave_sends_the_people_it_asked_to_the_back_of_the_queue(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    borough: Any,
+    nurse: Person,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_policy(app, borough, wave_size=1)
+    monkeypatch.setattr(matching, "CANDIDATE_LIMIT", 1)  # the queue alone decides
+    long_ago = utcnow() - timedelta(days=30)
+    first = helper(app, world, borough, waiting_since=long_ago)
+    second = helper(app, world, borough, waiting_since=long_ago + timedelta(days=1))
+    task = post_task(client, nurse).json
+    run_jobs(app)
+    assert set(offers_of(app, borough, task["id"])) == {mid(first)}
+    with app.app_context(), tenant_scope(borough.id):
+        asked = db.session.get(Membership, (borough.id, mid(first)))
+        assert asked is not None and asked.waiting_since > long_ago + timedelta(days=29)
+    post_task(client, nurse, title="Another errand")
+    run_jobs(app)
+    with app.app_context(), tenant_scope(borough.id):
+        second_offers = db.session.scalars(
+            select(Offer.membership_id).where(Offer.membership_id == mid(second))
+        ).all()
+    assert second_offers == [mid(second)]  # her turn now, though the first is as near
 
 
 # -- waves -------------------------------------------------------------------------------------

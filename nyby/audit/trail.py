@@ -276,6 +276,8 @@ def _record_bulk(state: ORMExecuteState) -> Result[Any] | None:
         return None
     cls = mapper.class_  # type: ignore[union-attr]
     statement = state.statement
+    if state.is_update and not set(_set_keys(statement)) & set(kind.fields):
+        return None  # it sets only what is never recorded (Membership.waiting_since)
     keys = list(dict.fromkeys((*kind.primary_key, *kind.fields)))
     theirs = len(getattr(statement, "_returning", ()) or ())
     before: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -1,16 +1,18 @@
 """Who may be offered a push task, best match first: the one place this is decided.
 
 ``match`` works in three steps, cheapest first, so a tenant of 400,000 on-duty people
-costs a handful of queries per wave:
+costs a handful of queries per wave, whoever is near the task:
 
-1. SQL narrows the tenant to people who could take the task: active volunteers or
-   staff, on duty (``ix_memberships_on_duty_area``), holding the role (an approved
-   assignment; staff need none for a staff-only role) with every check it requires
-   verified and unexpired, home area within the wave's radius of the task (the H3 area
-   cells that reach the circle, then the exact distance, as ``tasks.browse`` does) and
-   within their own travel radius (remote roles skip both), and neither offered nor
-   declined this task. At most ``CANDIDATE_LIMIT`` of them, least recently offered
-   first, read as plain rows (the few columns the score needs).
+1. SQL finds who could take the task, the longest waiting first
+   (``Membership.waiting_since``: since their last offer, or since they joined):
+   active volunteers or staff, on duty, home area within the wave's radius of the task
+   (the H3 area cells that reach the circle, then the exact distance, as
+   ``tasks.browse`` does) and the task within their own travel radius (remote roles
+   skip both), read through a covering index on the membership's own columns; of
+   those, the ones holding the role (an approved assignment; staff need none for a
+   staff-only role) with every check it requires verified and unexpired, neither
+   offered nor declined this task. ``CANDIDATE_LIMIT`` of them, plus whoever completed
+   a task for this client before (continuity), wherever they stand in that order.
 2. Python scores each (``dispatch.ranking.score``) from figures read in two grouped
    queries, and ranks them.
 3. Walking down the ranking, the rules themselves decide, on the membership loaded a
@@ -19,7 +21,10 @@ costs a handful of queries per wave:
    duty, not in quiet hours, an availability window that meets the task's) and
    qualified (``onboarding.qualification``), so the SQL above can never offer a task to
    someone a rule would refuse. Ranking first and asking the rules after picks the
-   same people as the other way round, but reads a few memberships, not a thousand.
+   same people as the other way round, but reads a few memberships, not hundreds.
+
+Fairness is built in twice: the pool is the people who have waited longest, and the
+score's fairness term puts those with the fewest recent offers and tasks first.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     case,
     false,
@@ -57,8 +63,8 @@ from nyby.onboarding.qualification import qualification
 from nyby.tasks.models import Task, TaskDecline, TaskStatus
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
-# Scored per wave at most; beyond it SQL keeps the least recently offered (fairness).
-CANDIDATE_LIMIT = 1000
+# Scored per wave at most (besides the client's past helpers): those waiting longest.
+CANDIDATE_LIMIT = 100
 RECENT = timedelta(days=7)
 ANSWERED = (OfferStatus.ACCEPTED.value, OfferStatus.DECLINED.value)
 CLOSED = (*ANSWERED, OfferStatus.EXPIRED.value)
@@ -92,9 +98,7 @@ def match(
     if not role.remote and here is None:
         return []  # a travelling task with no place: nobody can be measured from it
     wanted = _client_language(task)
-    rows = db.session.execute(
-        _candidates(task, role, here, radius_km, now, languages=wanted is not None)
-    ).all()
+    rows = _candidates(task, role, here, radius_km, now, languages=wanted is not None)
     if not rows:
         return []
     tz = ZoneInfo(timezone)
@@ -181,13 +185,57 @@ def _candidates(
     radius_km: float,
     now: datetime,
     languages: bool = True,
-) -> Select[Any]:
-    """Step 1: everyone who could take the task, by SQL alone, as rows of what the
-    score reads (``languages`` only when the client has one to match).
+) -> list[Row[Any]]:
+    """Step 1: everyone who could take the task, as rows of what the score reads
+    (``languages`` only when the client has one to match): the ``CANDIDATE_LIMIT``
+    who have waited longest, plus the people who helped this client before.
 
-    The cheap tests on the membership's own columns come first, the subqueries
-    (offered or declined, the role, its checks) after them.
+    One query: ``_nearby`` (the membership's own columns, read through one of its two
+    covering indexes), then whether each holds the role with its checks and was
+    neither offered nor declined this task, longest waiting first.
     """
+    columns = [
+        Membership.id,
+        Membership.home_latitude,
+        Membership.home_longitude,
+        Membership.preferred_roles,
+        *([Membership.languages] if languages else []),
+    ]
+    eligible = _nearby(here, radius_km, now).where(
+        *_qualified(role, now), Membership.id.not_in(_asked(task))
+    )
+    if here is None:
+        # A remote role: SQL reads the waiting index in order and tests each person as
+        # it comes to them, until the pool is full.
+        pool = eligible.with_only_columns(*columns).order_by(
+            Membership.waiting_since, Membership.id
+        )
+    else:
+        # The people of the few cells around the task, by the area index, then sorted:
+        # the planner is fenced off by a materialized CTE, as SQLite would rather read
+        # the whole tenant in waiting order (that index saves the sort) and test each
+        # person against the cells, ten times slower.
+        near = (
+            eligible.add_columns(Membership.waiting_since).cte("near").prefix_with("MATERIALIZED")
+        )
+        pool = (
+            select(*columns)
+            .join(near, near.c.id == Membership.id)
+            .order_by(near.c.waiting_since, near.c.id)
+        )
+    picked = list(db.session.execute(pool.limit(CANDIDATE_LIMIT)))
+    helpers = _helped_client(task) - {row.id for row in picked}
+    if helpers:
+        picked += db.session.execute(
+            eligible.with_only_columns(*columns).where(Membership.id.in_(helpers))
+        ).all()
+    return picked
+
+
+def _nearby(here: Place | None, radius_km: float, now: datetime) -> Select[Any]:
+    """Membership ids on duty and active, home within the radius of the task and the
+    task within their own travel radius (both skipped for a remote role, ``here``
+    None): the membership's own columns alone."""
     conditions: list[ColumnElement[bool]] = []
     if here is not None:
         dx = (Membership.home_longitude - here.longitude) * (
@@ -203,34 +251,34 @@ def _candidates(
                 squared <= Membership.travel_radius_km * Membership.travel_radius_km,
             ),
         ]
-    columns = [
-        Membership.id,
-        Membership.home_latitude,
-        Membership.home_longitude,
-        Membership.preferred_roles,
-        *([Membership.languages] if languages else []),
-    ]
-    statement = select(*columns).where(
+    return select(Membership.id).where(
         ON_DUTY,
         *conditions,
         Membership.is_active,
         or_(Membership.on_duty_until.is_(None), Membership.on_duty_until > now),
-        Membership.id.not_in(select(Offer.membership_id).where(Offer.task_id == task.id)),
-        Membership.id.not_in(
-            select(TaskDecline.membership_id).where(TaskDecline.task_id == task.id)
-        ),
-        *_qualified(role, now),
     )
-    last_offered = (
-        select(func.max(Offer.offered_at))
-        .where(Offer.membership_id == Membership.id)
-        .correlate(Membership)
-        .scalar_subquery()
+
+
+def _asked(task: Task) -> set[uuid.UUID]:
+    """Who was offered this task already, or said no to it: never asked (again)."""
+    offered = select(Offer.membership_id).where(Offer.task_id == task.id)
+    declined = select(TaskDecline.membership_id).where(TaskDecline.task_id == task.id)
+    return set(db.session.scalars(offered.union(declined)))
+
+
+def _helped_client(task: Task) -> set[uuid.UUID]:
+    """Who completed a task for this client: continuity is asked of them wherever
+    they stand in the least-recently-offered order."""
+    if task.client_id is None:
+        return set()
+    # By the client's index: asked "assignee_id IS NOT NULL" too, SQLite would read
+    # every assigned task of the tenant instead.
+    helpers = db.session.scalars(
+        select(Task.assignee_id).where(
+            Task.client_id == task.client_id, Task.status == TaskStatus.COMPLETED.value
+        )
     )
-    # Never offered (NULL) first, then the longest ago; said once, so it is read once.
-    return statement.order_by(last_offered.asc().nulls_first(), Membership.id).limit(
-        CANDIDATE_LIMIT
-    )
+    return {helper for helper in helpers if helper is not None}
 
 
 def _qualified(role: VolunteerRole, now: datetime) -> list[ColumnElement[bool]]:

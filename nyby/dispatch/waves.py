@@ -35,6 +35,7 @@ from nyby.dispatch.matching import match
 from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
 from nyby.escalations.models import EscalationReason
 from nyby.escalations.queue import escalate, tell_coordinators
+from nyby.members.models import Membership
 from nyby.notifications.services import notify
 from nyby.tasks.models import Task, TaskStatus
 from nyby.tenancy.models import Tenant
@@ -184,6 +185,7 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
         found = match(task, radius, policy, tenant.timezone, now, policy["wave_size"])
         if not found:
             continue  # nobody here: the next, wider wave at once
+        about = _about(task, policy["wave_timeout_minutes"])
         for chosen in found:
             db.session.add(
                 Offer(
@@ -195,7 +197,17 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
                     expires_at=now + timeout,
                 )
             )
-            _tell_offered(task, chosen.distance_km, policy["wave_timeout_minutes"], chosen)
+            if chosen.distance_km is None:
+                notify(chosen.membership.id, "task_offered_remote", task.id, **about)
+            else:
+                distance = round(chosen.distance_km, 1)
+                notify(chosen.membership.id, "task_offered", task.id, distance=distance, **about)
+        db.session.execute(
+            update(Membership)
+            .where(Membership.id.in_([chosen.membership.id for chosen in found]))
+            .values(waiting_since=now)
+            .execution_options(synchronize_session=False)
+        )
         dispatch.next_wave_at = now + timeout
         db.session.flush()
         return len(found)
@@ -203,21 +215,18 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
     return 0
 
 
-def _tell_offered(task: Task, away: float | None, minutes: int, chosen: Any) -> None:
-    """What, how long, roughly where (how far from home: never the address), what to
-    know about the client (their needs, not who they are), and how long the offer stands."""
+def _about(task: Task, minutes: int) -> dict[str, Any]:
+    """What an offer says (each also says how far it is from their home, never the
+    address): what, how long, what to know about the client (their needs, not who they
+    are), and how long the offer stands. The same for everyone in the wave, read once."""
     client = db.session.get(Client, (task.tenant_id, task.client_id)) if task.client_id else None
-    params: dict[str, Any] = {
+    return {
         "title": task.title,
         "minutes": task.estimated_minutes,
         "timeout": minutes,
         "needs": good_to_know(client),
         "language": client.interpreter_language if client else None,
     }
-    if away is None:
-        notify(chosen.membership.id, "task_offered_remote", task.id, **params)
-    else:
-        notify(chosen.membership.id, "task_offered", task.id, distance=round(away, 1), **params)
 
 
 def _expire_unanswered(task: Task) -> None:

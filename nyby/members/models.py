@@ -9,8 +9,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from nyby.auth.models import Account
 from nyby.auth.permissions import Role
 from nyby.configuration.models import Team
-from nyby.core.db import Base, Timestamped, new_id
+from nyby.core.db import Base, Timestamped, new_id, utcnow
 from nyby.tenancy.models import TenantScoped, tenant_fk
+
+# Matching's two indexes hold every column it tests (on_duty too, though both are partial
+# on it, or SQLite reads the table for it), so they are read without the table.
+AREA_COLUMNS = (
+    "tenant_id",
+    "home_area_cell",
+    "home_latitude",
+    "home_longitude",
+    "travel_radius_km",
+    "is_active",
+    "on_duty_until",
+    "waiting_since",
+    "id",
+    "on_duty",
+)
+WAITING_COLUMNS = ("tenant_id", "waiting_since", "id", "is_active", "on_duty_until", "on_duty")
 
 
 class Membership(TenantScoped, Timestamped, Base):
@@ -22,16 +38,25 @@ class Membership(TenantScoped, Timestamped, Base):
 
     __tablename__ = "memberships"
     __audited__ = True  # nyby.audit.trail records every change
+    __audit_ignore__ = ("waiting_since",)  # kept by each wave of offers, not a change
     __table_args__ = (
         UniqueConstraint("tenant_id", "account_id"),
         # Campaigns are only ever deactivated, never deleted (like roles).
         tenant_fk(["campaign_id"], "campaigns"),
         Index("ix_memberships_campaign", "tenant_id", "campaign_id"),
-        # Matching reads on-duty people by home area cell, never the whole membership.
+        # Matching reads on-duty people by home area cell, never the whole membership
+        # (dispatch.matching._nearby): a city's few thousand, from the index alone.
         Index(
             "ix_memberships_on_duty_area",
-            "tenant_id",
-            "home_area_cell",
+            *AREA_COLUMNS,
+            postgresql_where=text("on_duty"),
+            sqlite_where=text("on_duty"),
+        ),
+        # Matching's pool, who has waited longest first: for a remote role, read in this
+        # order and no further than it needs (never every on-duty person of the tenant).
+        Index(
+            "ix_memberships_on_duty_waiting",
+            *WAITING_COLUMNS,
             postgresql_where=text("on_duty"),
             sqlite_where=text("on_duty"),
         ),
@@ -81,6 +106,10 @@ class Membership(TenantScoped, Timestamped, Base):
     on_duty: Mapped[bool] = mapped_column(default=False)
     on_duty_until: Mapped[datetime | None]
     preferred_roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # role keys
+    # Since their last offer of a task (dispatch.waves writes it with the offers), or since
+    # they joined if never offered: who has waited longest is asked first, read from the
+    # membership itself rather than from every offer they ever had.
+    waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
     max_alerts_per_day: Mapped[int | None]  # None: the tenant's dispatch policy decides
     quiet_hours_start: Mapped[time | None]
     quiet_hours_end: Mapped[time | None]

@@ -430,7 +430,10 @@ class Seeder:
             quiet_hours_end=None,
             first_approved_at=None,
         )
-        return row | flags
+        # Joined some time in the last two years: who was never offered a task has
+        # waited since then (a wave moves the people it asks to the back, _history too).
+        joined = self.now - timedelta(days=self.rng.uniform(30, 730))
+        return row | {"created_at": joined, "updated_at": joined, "waiting_since": joined} | flags
 
 
 def _seed(app: Flask, world: World) -> England:
@@ -454,6 +457,18 @@ def _seed(app: Flask, world: World) -> England:
         members, people, on_duty_by_cell = _volunteers(seeder, roles, checks)
         clients = _clients(seeder)
         _history(seeder, roles, categories, [p["id"] for p in posters], clients, on_duty_by_cell)
+        # As dispatch.waves keeps it: since the last offer, for everyone offered one.
+        db.session.execute(
+            text(
+                "UPDATE memberships SET waiting_since = ("
+                " SELECT max(offers.offered_at) FROM offers"
+                " WHERE offers.tenant_id = memberships.tenant_id"
+                " AND offers.membership_id = memberships.id)"
+                " WHERE EXISTS (SELECT 1 FROM offers"
+                " WHERE offers.tenant_id = memberships.tenant_id"
+                " AND offers.membership_id = memberships.id)"
+            )
+        )
         db.session.commit()
     nearest = {
         place: [
