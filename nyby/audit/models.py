@@ -13,7 +13,7 @@ from nyby.tenancy.models import TenantScoped
 
 class AuditEntry(TenantScoped, Base):
     """One change to (or read of) one object. Append-only: on PostgreSQL the app's role
-    may insert and select these rows, never update or delete them (migration 0014).
+    may insert and select these rows, never update or delete them (migration 0013).
 
     No foreign keys to the actor or the object: a row outlives what it describes, and
     writing it must never be what makes a change fail.
