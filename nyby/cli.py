@@ -172,7 +172,7 @@ def serve(host: str, port: int) -> None:
 @click.option(
     "--wave-size",
     type=click.IntRange(min=1, max=100),
-    help="People asked per wave, under both policies  [default: the tenant default, 5]",
+    help="People asked per wave, under both policies  [default: the tenant default, 15]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def simulate_dispatch(

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from nyby.configuration.schemas import DispatchPolicySchema
 from nyby.core.db import db, simulated_clock, utcnow
 from nyby.dispatch.simulation import SLUG
 from nyby.dispatch.simulation_report import TARGET_OFFERED_WEEKLY, describe
@@ -57,6 +58,18 @@ def test_both_policies_replay_the_same_tasks(report: dict[str, Any]) -> None:
         "language": 0.0,
         "response": 0.0,
     }
+
+
+def test_both_policies_ask_as_many_per_wave_as_the_tenant_default(
+    report: dict[str, Any],
+) -> None:
+    # The baseline differs from ours in its weights alone: a nearest first that asked
+    # fewer people per wave would make our time to acceptance look better than it is.
+    shipped = DispatchPolicySchema().load({})["wave_size"]
+    assert report["policy"]["wave_size"] == shipped
+    for figures in report["policies"].values():
+        assert figures["wave_size"] == shipped
+        assert figures["largest_wave"] == shipped
 
 
 def test_weekly_shares_are_shares_of_the_on_duty_pool(report: dict[str, Any]) -> None:

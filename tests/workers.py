@@ -84,4 +84,8 @@ def drained(app: Flask, seconds: float = 60) -> None:
         wait_for(idle, seconds, "the worker to run every queued job")
         time.sleep(0.2)
     failed = queue.failed_job_registry.get_job_ids()
-    assert not failed, f"jobs failed in the worker: {failed}"
+    assert not failed, "jobs failed in the worker:\n" + "\n".join(
+        f"{job.id} {job.func_name}: {job.exc_info}"
+        for job in queue.job_class.fetch_many(failed, connection=queue.connection)
+        if job is not None
+    )

@@ -117,8 +117,13 @@ class DispatchPolicySchema(StrictSchema):
     """How tasks reach people: defaults filled in, so dispatch never guesses."""
 
     mode = ma.fields.String(load_default="both", validate=ma.validate.OneOf(DISPATCH_MODES))
+    # 15: at NHS Volunteer Responders' demand (0.1 tasks per on-duty volunteer a week)
+    # that is about 1.5 alerts a week per volunteer, most of them "taken" within minutes;
+    # waves of 5 reach at most two thirds of the pool in a week, however well spread
+    # (``nyby simulate-dispatch``, README "Engagement simulation"). Where demand is close
+    # to supply the daily alert limit caps it, and a tenant can ask fewer.
     wave_size = ma.fields.Integer(
-        strict=True, load_default=5, validate=ma.validate.Range(min=1, max=100)
+        strict=True, load_default=15, validate=ma.validate.Range(min=1, max=100)
     )
     wave_timeout_minutes = ma.fields.Integer(
         strict=True, load_default=10, validate=ma.validate.Range(min=1, max=1440)

@@ -64,9 +64,10 @@ created, 1,446,681 completed, about 145,000 completed a month; and NHS England, 
   circle holds), so it scales with the pool rather than the map staying fixed.
 - **When**: tasks are posted between 08:00 and 20:00, weekend days at half the weekday
   rate; community tasks are due within 24 to 48 hours.
-- **Policy**: the tenant's defaults (``DispatchPolicySchema``): waves of 5, 10 minutes
+- **Policy**: the tenant's defaults (``DispatchPolicySchema``): waves of 15, 10 minutes
   apart, 3 waves, 3 km growing by 2 km a wave, then escalation; ``--wave-size`` changes
-  the wave size for both policies.
+  the wave size for both policies. Both policies run on the same tenant with the same
+  policy: only the weights differ, so nearest first asks as many people per wave.
 - **Remote tasks are left out** (NHS's "check in and chat" calls): distance plays no
   part in them, so "nearest first" has no order for them and would fall back to the
   dispatcher's tie-break (the same few people every time); and anyone may take them, so
@@ -129,6 +130,7 @@ from nyby.dispatch.jobs import dispatch_wave, send_due_waves
 from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
 from nyby.dispatch.services import accept_offer, decline_offer
 from nyby.dispatch.simulation_report import verdict
+from nyby.dispatch.waves import policy_for
 from nyby.geo import Place, distance_km
 from nyby.members.models import Membership
 from nyby.onboarding.models import CheckRecord, RoleAssignment
@@ -544,6 +546,7 @@ class Replay:
     ) -> None:
         self.app, self.tenant_id, self.district, self.seed = app, tenant_id, district, seed
         self.weights = weights
+        self.wave_size = 0  # the tenant's, once the replay runs
         self.now = START
         self.jobs = _HeldJobs()
         self.events: list[tuple[datetime, int, str, Any]] = []
@@ -561,6 +564,8 @@ class Replay:
                 tenant = db.session.get(Tenant, self.tenant_id)
                 assert tenant is not None
                 tenant.dispatch_policy = {**tenant.dispatch_policy, "weights": self.weights}
+                # As the dispatcher reads it: both policies must ask as many per wave.
+                self.wave_size = policy_for(tenant)["wave_size"]
             for need in self.district.needs:
                 self._at(need.posted_at, "post", need)
             while True:
@@ -735,6 +740,10 @@ class Replay:
         late = sum(1 for assignee in escalated.values() if assignee is not None)
         return {
             "weights": self.weights,
+            "wave_size": self.wave_size,
+            "largest_wave": max(
+                Counter((task, wave) for _, _, task, _, wave in offers).values(), default=0
+            ),
             "weekly_offered": offered,
             "weekly_offered_share": [round(n / len(pool), 4) for n in offered],
             "mean_weekly_offered_share": round(statistics.fmean(offered) / len(pool), 4),
