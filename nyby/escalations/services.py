@@ -36,6 +36,7 @@ from nyby.escalations.models import (
 )
 from nyby.escalations.queue import escalate, tell_coordinators
 from nyby.members.models import Membership
+from nyby.members.services import display_names
 from nyby.onboarding.models import AssignmentStatus, RoleAssignment
 from nyby.onboarding.qualification import qualification
 from nyby.tasks import services as tasks
@@ -132,7 +133,7 @@ def contact_attempts(actor: Actor, task: Task) -> Rows:
 
 
 def present_attempts(attempts: Sequence[ContactAttempt]) -> list[dict[str, Any]]:
-    names = _names({attempt.membership_id for attempt in attempts})
+    names = display_names({attempt.membership_id for attempt in attempts})
     return [
         {
             **{column.key: getattr(a, column.key) for column in ContactAttempt.__table__.columns},
@@ -140,15 +141,6 @@ def present_attempts(attempts: Sequence[ContactAttempt]) -> list[dict[str, Any]]
         }
         for a in attempts
     ]
-
-
-def _names(ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    """Display names (never contact details) of these members, in one query."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    found = db.session.scalars(select(Membership).where(Membership.id.in_(wanted)))
-    return {member.id: member.account.name for member in found}
 
 
 # -- the queue (coordinators) -----------------------------------------------------------
@@ -184,7 +176,7 @@ def present_all(actor: Actor, rows: Sequence[Any]) -> list[dict[str, Any]]:
         else {}
     )
     views = tasks.present_all(actor, [row[1] for row in rows])
-    names = _names({row[0].resolved_by for row in rows})
+    names = display_names({row[0].resolved_by for row in rows})
     rendered = []
     for row, view in zip(rows, views, strict=True):
         escalation, dispatch = row[0], row[2]
@@ -217,7 +209,7 @@ def detail(actor: Actor, escalation: Escalation, task: Task) -> dict[str, Any]:
     events = db.session.scalars(
         select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.at, TaskEvent.id)
     ).all()
-    names = _names({event.actor_id for event in events})
+    names = display_names({event.actor_id for event in events})
     waves = db.session.execute(
         select(Offer.wave, Offer.status, func.count())
         .where(Offer.task_id == task.id)

@@ -28,9 +28,10 @@ from nyby.core.db import db, new_id, utcnow
 from nyby.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from nyby.expenses.models import ClaimStatus, ExpenseCategory, ExpenseClaim
 from nyby.integrations.storage import JPEG, PDF, PNG, check_upload, tenant_files
-from nyby.members.models import Membership
+from nyby.members.services import display_names
 from nyby.notifications.services import notify
 from nyby.tasks.models import Task
+from nyby.tasks.services import titles as task_titles
 from nyby.tenancy.models import Tenant
 from nyby.tenancy.resolution import Actor
 
@@ -164,24 +165,8 @@ def present(claim: ExpenseClaim) -> dict[str, Any]:
 def present_all(claims: list[ExpenseClaim]) -> list[dict[str, Any]]:
     """Claims with amounts as decimals, and the names a queue shows (one query each)."""
     people = {c.claimant_id for c in claims} | {c.decided_by for c in claims if c.decided_by}
-    names = (
-        {
-            m.id: m.account.name
-            for m in db.session.scalars(select(Membership).where(Membership.id.in_(people)))
-        }
-        if people
-        else {}
-    )
-    wanted = {c.task_id for c in claims}
-    titles = (
-        dict(
-            db.session.execute(select(Task.id, Task.title).where(Task.id.in_(wanted)))
-            .tuples()
-            .all()
-        )
-        if wanted
-        else {}
-    )
+    names = display_names(people)
+    titles = task_titles(c.task_id for c in claims)
     return [
         {
             "id": claim.id,

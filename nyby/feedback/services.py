@@ -17,8 +17,10 @@ from nyby.core.errors import Conflict, Forbidden, Unprocessable
 from nyby.dispatch.models import Offer
 from nyby.feedback.models import FeedbackSide, TaskFeedback, Thanks
 from nyby.members.models import Membership
+from nyby.members.services import display_names
 from nyby.notifications.services import notify
 from nyby.tasks.models import Task, TaskEvent, TaskStatus
+from nyby.tasks.services import titles as task_titles
 from nyby.tenancy.resolution import Actor
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,7 @@ def list_feedback(actor: Actor, task: Task) -> list[dict[str, Any]]:
         .where(TaskFeedback.task_id == task.id)
         .order_by(TaskFeedback.created_at, TaskFeedback.id)
     ).all()
-    names = _names({row.author_id for row in rows})
+    names = display_names({row.author_id for row in rows})
     return [present_feedback(row, names) for row in rows]
 
 
@@ -101,13 +103,6 @@ def present_feedback(feedback: TaskFeedback, names: dict[uuid.UUID, str]) -> dic
         "comment": feedback.comment,
         "created_at": feedback.created_at,
     }
-
-
-def _names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    members = db.session.scalars(select(Membership).where(Membership.id.in_(ids))).all()
-    return {member.id: member.account.name for member in members}
 
 
 # -- thanks ------------------------------------------------------------------------------
@@ -161,17 +156,9 @@ def list_thanks(actor: Actor, member: Membership) -> Select[Any]:
 
 
 def present_thanks(rows: Sequence[Thanks]) -> list[dict[str, Any]]:
-    names = _names({row.sender_id for row in rows})
+    names = display_names({row.sender_id for row in rows})
     wanted = {row.task_id for row in rows if row.task_id}
-    titles = (
-        dict(
-            db.session.execute(select(Task.id, Task.title).where(Task.id.in_(wanted)))
-            .tuples()
-            .all()
-        )
-        if wanted
-        else {}
-    )
+    titles = task_titles(wanted)
     return [
         {
             "id": row.id,
@@ -229,7 +216,7 @@ def timeline(actor: Actor, task: Task) -> list[dict[str, Any]]:
     ).all()
     feedback = db.session.scalars(select(TaskFeedback).where(TaskFeedback.task_id == task.id)).all()
     thanks = db.session.scalars(select(Thanks).where(Thanks.task_id == task.id)).all()
-    names = _names(
+    names = display_names(
         {e.actor_id for e in events if e.actor_id}
         | {f.author_id for f in feedback}
         | {t.sender_id for t in thanks}

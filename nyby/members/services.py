@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
@@ -17,6 +18,15 @@ from nyby.core.errors import Conflict, Unprocessable
 from nyby.geo import Place
 from nyby.members.models import Membership, MembershipTeam
 from nyby.tenancy.resolution import Actor
+
+
+def display_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Members' display names (never their contact details), in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    found = db.session.scalars(select(Membership).where(Membership.id.in_(wanted)))
+    return {member.id: member.account.name for member in found}
 
 
 def list_members(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from nyby.auth.permissions import Action
-from nyby.core.db import db
+from nyby.core.db import db, new_id
 from nyby.core.errors import Conflict, NotFound
 from nyby.integrations.push import vapid_public_key
 from nyby.members.models import Membership
@@ -65,26 +66,29 @@ def chosen_channels(member: Membership) -> dict[str, list[str]]:
     return {group: list(stored.get(group, default)) for group, default in DEFAULT_CHANNELS.items()}
 
 
+# Translated when rendered (lazy): the reader's language.
+HEADLINES: dict[str, LazyString] = {
+    "offers": lazy_gettext("New task for you"),
+    "offer_taken": lazy_gettext("Offer withdrawn"),
+    "offer_closed": lazy_gettext("Offer withdrawn"),
+    "task_escalated": lazy_gettext("A task needs someone"),
+    "contact_escalated": lazy_gettext("A client could not be reached"),
+    "chat_message": lazy_gettext("New message"),
+    "no_tasks_today": lazy_gettext("No tasks near you today"),
+    "concern_raised": lazy_gettext("A safeguarding concern"),
+    "concern_no_lead": lazy_gettext("A safeguarding concern"),
+    "concern_updated": lazy_gettext("A safeguarding concern"),
+    "expense_approved": lazy_gettext("Your expense claim"),
+    "expense_rejected": lazy_gettext("Your expense claim"),
+    "thanks": lazy_gettext("A thumbs-up for you"),
+    "thanks_for_task": lazy_gettext("A thumbs-up for you"),
+}
+
+
 def _headline(kind: str) -> str:
-    headlines = {
-        "offers": gettext("New task for you"),
-        "offer_taken": gettext("Offer withdrawn"),
-        "offer_closed": gettext("Offer withdrawn"),
-        "task_escalated": gettext("A task needs someone"),
-        "contact_escalated": gettext("A client could not be reached"),
-        "chat_message": gettext("New message"),
-        "no_tasks_today": gettext("No tasks near you today"),
-        "concern_raised": gettext("A safeguarding concern"),
-        "concern_no_lead": gettext("A safeguarding concern"),
-        "concern_updated": gettext("A safeguarding concern"),
-        "expense_approved": gettext("Your expense claim"),
-        "expense_rejected": gettext("Your expense claim"),
-        "thanks": gettext("A thumbs-up for you"),
-        "thanks_for_task": gettext("A thumbs-up for you"),
-    }
-    if kind in headlines:
-        return headlines[kind]
-    return headlines["offers"] if GROUP_OF_KIND.get(kind) == "offers" else gettext("News")
+    if kind in HEADLINES:
+        return str(HEADLINES[kind])
+    return str(HEADLINES["offers"]) if GROUP_OF_KIND.get(kind) == "offers" else gettext("News")
 
 
 def fan_out(recipient_id: uuid.UUID, kind: str, params: dict[str, Any]) -> list[OutgoingMail]:
@@ -118,14 +122,13 @@ def fan_out(recipient_id: uuid.UUID, kind: str, params: dict[str, Any]) -> list[
         targets += [("push", str(device)) for device in devices]
     rows = []
     for channel, address in targets:
+        # Its id given here, so the delivery job can be named without a flush per notice.
         row = OutgoingMail(
-            channel=channel, to_address=address, kind=kind, subject=subject, body=body
+            id=new_id(), channel=channel, to_address=address, kind=kind, subject=subject, body=body
         )
         db.session.add(row)
-        rows.append(row)
-    db.session.flush()
-    for row in rows:
         enqueue_delivery(row)
+        rows.append(row)
     return rows
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select, update
 
 from nyby.auth.permissions import Action
@@ -17,92 +18,88 @@ from nyby.notifications.models import Notification, OutgoingMail
 from nyby.tenancy.context import current_tenant_id
 from nyby.tenancy.resolution import Actor
 
-
-def _messages() -> dict[str, str]:
-    # Looked up when rendered, so each reader gets their own language.
-    return {
-        "task_taken": gettext("%(person)s took your task “%(title)s”."),
-        "task_released": gettext(
-            "Your task “%(title)s” was given back and is open again: %(note)s"
-        ),
-        "task_started": gettext("%(person)s started your task “%(title)s”."),
-        "task_completed": gettext("%(person)s completed your task “%(title)s”."),
-        "task_cancelled": gettext("The task “%(title)s” you took was cancelled: %(note)s"),
-        "task_offered": gettext(
-            "New task for you: “%(title)s”, about %(minutes)s minutes, %(distance)s km "
-            "from your home area. Accept it in the next %(timeout)s minutes, or decline."
-        ),
-        "task_offered_remote": gettext(
-            "New task for you: “%(title)s”, about %(minutes)s minutes, by phone or video. "
-            "Accept it in the next %(timeout)s minutes, or decline."
-        ),
-        "offer_taken": gettext(
-            "“%(title)s” was taken by someone else: your offer is withdrawn. Thank you!"
-        ),
-        "offer_closed": gettext("“%(title)s” is no longer needed: your offer is withdrawn."),
-        "task_escalated": gettext(
-            "Nobody took “%(title)s” after %(waves)s waves of offers: please find someone."
-        ),
-        "contact_escalated": gettext(
-            "Nobody could reach the client of “%(title)s” after %(attempts)s attempts: "
-            "please step in."
-        ),
-        "task_given_to_you": gettext("A coordinator gave you the task “%(title)s”: %(note)s"),
-        "task_given_to_other": gettext("The task “%(title)s” was given to someone else: %(note)s"),
-        "task_reassigned": gettext("%(person)s passed your task “%(title)s” to another helper."),
-        "chat_message": gettext("%(person)s wrote in the chat about “%(title)s”."),
-        "series_taken": gettext("%(person)s took every visit of “%(title)s”."),
-        "series_released": gettext("The repeat task “%(title)s” was given back: %(note)s"),
-        "series_continues": gettext(
-            "You helped with “%(title)s” before: the next one is kept for you first."
-        ),
-        "check_verified": gettext("Your check “%(check)s” is verified."),
-        "check_rejected": gettext("Your check “%(check)s” was not accepted: %(reason)s"),
-        "check_expiring": gettext(
-            "Your check “%(check)s” expires on %(date)s: renew it to keep taking tasks."
-        ),
-        "check_expired": gettext(
-            "Your check “%(check)s” has expired: send new evidence to renew it."
-        ),
-        "role_approved": gettext("You are approved as %(role)s: you can take its tasks now."),
-        "role_rejected": gettext("Your application as %(role)s was not approved: %(reason)s"),
-        "role_suspended": gettext("Your role %(role)s is paused: %(reason)s"),
-        "passport_shared": gettext(
-            "%(person)s shared %(count)s verified checks from %(tenant)s: accept them "
-            "instead of repeating them, or decline."
-        ),
-        "no_tasks_today": gettext(
-            "No tasks came up near you today. Thank you for being on duty: we will "
-            "offer you the next one that fits."
-        ),
-        # Safeguarding notices never carry the concern's words, only where to read it.
-        "concern_raised": gettext(
-            "A safeguarding concern was raised. As a safeguarding lead, please read it "
-            "today: %(link)s"
-        ),
-        "concern_no_lead": gettext(
-            "A safeguarding concern was raised, but nobody here is a safeguarding lead, "
-            "so nobody can read it. Name a lead now on a member's page."
-        ),
-        "concern_updated": gettext(
-            "There is news about the safeguarding concern you raised: %(link)s"
-        ),
-        "expense_approved": gettext(
-            "Your expense claim of %(amount)s for “%(title)s” is approved."
-        ),
-        "expense_rejected": gettext(
-            "Your expense claim of %(amount)s for “%(title)s” was not approved: %(reason)s"
-        ),
-        "thanks": gettext("%(person)s sent you a thumbs-up. Thank you for your help! %(note)s"),
-        "thanks_for_task": gettext(
-            "%(person)s sent you a thumbs-up for “%(title)s”. Thank you! %(note)s"
-        ),
-        "signed_up": gettext(
-            "We received your application for %(roles)s. What happens next: confirm your "
-            "email address with the link we sent you, send the evidence your roles need "
-            "on “My roles and checks”, and a coordinator will then look at your application."
-        ),
-    }
+# Translated when rendered (lazy), so each reader gets their own language.
+MESSAGES: dict[str, LazyString] = {
+    "task_taken": lazy_gettext("%(person)s took your task “%(title)s”."),
+    "task_released": lazy_gettext(
+        "Your task “%(title)s” was given back and is open again: %(note)s"
+    ),
+    "task_started": lazy_gettext("%(person)s started your task “%(title)s”."),
+    "task_completed": lazy_gettext("%(person)s completed your task “%(title)s”."),
+    "task_cancelled": lazy_gettext("The task “%(title)s” you took was cancelled: %(note)s"),
+    "task_offered": lazy_gettext(
+        "New task for you: “%(title)s”, about %(minutes)s minutes, %(distance)s km "
+        "from your home area. Accept it in the next %(timeout)s minutes, or decline."
+    ),
+    "task_offered_remote": lazy_gettext(
+        "New task for you: “%(title)s”, about %(minutes)s minutes, by phone or video. "
+        "Accept it in the next %(timeout)s minutes, or decline."
+    ),
+    "offer_taken": lazy_gettext(
+        "“%(title)s” was taken by someone else: your offer is withdrawn. Thank you!"
+    ),
+    "offer_closed": lazy_gettext("“%(title)s” is no longer needed: your offer is withdrawn."),
+    "task_escalated": lazy_gettext(
+        "Nobody took “%(title)s” after %(waves)s waves of offers: please find someone."
+    ),
+    "contact_escalated": lazy_gettext(
+        "Nobody could reach the client of “%(title)s” after %(attempts)s attempts: please step in."
+    ),
+    "task_given_to_you": lazy_gettext("A coordinator gave you the task “%(title)s”: %(note)s"),
+    "task_given_to_other": lazy_gettext("The task “%(title)s” was given to someone else: %(note)s"),
+    "task_reassigned": lazy_gettext("%(person)s passed your task “%(title)s” to another helper."),
+    "chat_message": lazy_gettext("%(person)s wrote in the chat about “%(title)s”."),
+    "series_taken": lazy_gettext("%(person)s took every visit of “%(title)s”."),
+    "series_released": lazy_gettext("The repeat task “%(title)s” was given back: %(note)s"),
+    "series_continues": lazy_gettext(
+        "You helped with “%(title)s” before: the next one is kept for you first."
+    ),
+    "check_verified": lazy_gettext("Your check “%(check)s” is verified."),
+    "check_rejected": lazy_gettext("Your check “%(check)s” was not accepted: %(reason)s"),
+    "check_expiring": lazy_gettext(
+        "Your check “%(check)s” expires on %(date)s: renew it to keep taking tasks."
+    ),
+    "check_expired": lazy_gettext(
+        "Your check “%(check)s” has expired: send new evidence to renew it."
+    ),
+    "role_approved": lazy_gettext("You are approved as %(role)s: you can take its tasks now."),
+    "role_rejected": lazy_gettext("Your application as %(role)s was not approved: %(reason)s"),
+    "role_suspended": lazy_gettext("Your role %(role)s is paused: %(reason)s"),
+    "passport_shared": lazy_gettext(
+        "%(person)s shared %(count)s verified checks from %(tenant)s: accept them "
+        "instead of repeating them, or decline."
+    ),
+    "no_tasks_today": lazy_gettext(
+        "No tasks came up near you today. Thank you for being on duty: we will "
+        "offer you the next one that fits."
+    ),
+    # Safeguarding notices never carry the concern's words, only where to read it.
+    "concern_raised": lazy_gettext(
+        "A safeguarding concern was raised. As a safeguarding lead, please read it today: %(link)s"
+    ),
+    "concern_no_lead": lazy_gettext(
+        "A safeguarding concern was raised, but nobody here is a safeguarding lead, "
+        "so nobody can read it. Name a lead now on a member's page."
+    ),
+    "concern_updated": lazy_gettext(
+        "There is news about the safeguarding concern you raised: %(link)s"
+    ),
+    "expense_approved": lazy_gettext(
+        "Your expense claim of %(amount)s for “%(title)s” is approved."
+    ),
+    "expense_rejected": lazy_gettext(
+        "Your expense claim of %(amount)s for “%(title)s” was not approved: %(reason)s"
+    ),
+    "thanks": lazy_gettext("%(person)s sent you a thumbs-up. Thank you for your help! %(note)s"),
+    "thanks_for_task": lazy_gettext(
+        "%(person)s sent you a thumbs-up for “%(title)s”. Thank you! %(note)s"
+    ),
+    "signed_up": lazy_gettext(
+        "We received your application for %(roles)s. What happens next: confirm your "
+        "email address with the link we sent you, send the evidence your roles need "
+        "on “My roles and checks”, and a coordinator will then look at your application."
+    ),
+}
 
 
 def notify(
@@ -147,7 +144,7 @@ def enqueue_delivery(message: OutgoingMail) -> None:
 
 
 def message_text(kind: str, params: dict[str, Any]) -> str:
-    template = _messages().get(kind, kind)
+    template = str(MESSAGES.get(kind, kind))
     text = (template % {"person": "", "title": "", "note": "", **params}).strip()
     about = describe(params.get("needs") or [], params.get("language"))
     if about:

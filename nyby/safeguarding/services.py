@@ -20,11 +20,12 @@ from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Unprocessable
 from nyby.members.models import Membership
+from nyby.members.services import display_names
 from nyby.notifications.services import notify
 from nyby.safeguarding.access import is_lead, require_lead
 from nyby.safeguarding.models import ConcernNote, ConcernStatus, SafeguardingConcern
 from nyby.tasks.access import get_task_or_404
-from nyby.tasks.models import Task
+from nyby.tasks.services import titles as task_titles
 from nyby.tenancy.resolution import Actor
 
 log = logging.getLogger(__name__)
@@ -121,13 +122,11 @@ def present_all(actor: Actor, concerns: list[SafeguardingConcern]) -> list[dict[
     lead = is_lead(actor)
     names: dict[uuid.UUID, str] = {}
     clients: dict[uuid.UUID, str] = {}
-    tasks: dict[uuid.UUID, str] = {}
     if lead and concerns:
         people = {c.raised_by for c in concerns} | {
             c.status_changed_by for c in concerns if c.status_changed_by
         }
-        members = db.session.scalars(select(Membership).where(Membership.id.in_(people))).all()
-        names = {m.id: m.account.name for m in members}
+        names = display_names(people)
         wanted = {c.client_id for c in concerns if c.client_id}
         if wanted:
             clients = dict(
@@ -135,13 +134,7 @@ def present_all(actor: Actor, concerns: list[SafeguardingConcern]) -> list[dict[
                 .tuples()
                 .all()
             )
-    wanted_tasks = {c.task_id for c in concerns if c.task_id}
-    if wanted_tasks:
-        tasks = dict(
-            db.session.execute(select(Task.id, Task.title).where(Task.id.in_(wanted_tasks)))
-            .tuples()
-            .all()
-        )
+    tasks = task_titles(c.task_id for c in concerns)
     views = []
     for concern in concerns:
         view = {field: getattr(concern, field) for field in RAISER_FIELDS}
