@@ -406,8 +406,8 @@ def test_around_the_task_from_the_first_message_to_the_audit_trail(
     # -- 7. The lead's mail went out, without the concern's words, and nothing that was
     # logged on the way (requests, SQL, jobs, mail) names Edith or says how to reach her.
     run_jobs(app)
-    [mail] = [m for m in mails_to(app, lead.account.email) if concern["id"] in m.as_string()]
-    text = mail.as_string()
+    bodies = [m.get_body(("plain",)).get_content() for m in mails_to(app, lead.account.email)]
+    [text] = [body for body in bodies if concern["id"] in body]
     assert "pension" not in text and "black eye" not in text
     assert log_scan.lines, "nothing was captured: the scan would prove nothing"
     assert any(task["id"] in line for line in log_scan.lines)
