@@ -239,3 +239,62 @@ def test_another_tenants_concern_is_404(
     # Nor through this tenant's address: they are not a member here.
     here = client.get(f"{CONCERNS}/{concern['id']}", headers=their_lead.headers)
     assert here.status_code == 404
+
+
+def test_the_audit_trail_records_a_concern_without_its_words(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    """Admins read the audit trail but not concerns: the trail says who raised, noted and
+    closed it and that its words changed, never the words themselves."""
+    task, amy = taken_task(app, client, world, borough, nurse)
+    lead = world.person(borough, Role.COORDINATOR)
+    make_lead(app, borough, lead)
+    admin = world.person(borough, Role.ADMIN)
+    concern = client.post(
+        CONCERNS,
+        json={"task_id": task["id"], "category": "financial", "description": WORDS},
+        headers=amy.headers,
+    ).json
+    url = f"{CONCERNS}/{concern['id']}"
+    note = client.post(f"{url}/notes", json={"body": "Rang her nephew's bank."},
+                       headers=lead.headers)  # fmt: skip
+    assert note.status_code == 201
+    etag = client.get(url, headers=lead.headers).headers["ETag"]
+    closed = client.patch(
+        url,
+        json={"status": "closed", "outcome": "Bank card cancelled with her."},
+        headers={**lead.headers, "If-Match": etag},
+    )
+    assert closed.status_code == 200, closed.json
+
+    def trail(object_type: str) -> list[dict[str, Any]]:
+        answer = client.get(
+            f"{API}/audit", query_string={"object_type": object_type}, headers=admin.headers
+        )
+        assert answer.status_code == 200
+        return answer.json  # type: ignore[no-any-return]
+
+    concern_rows, note_rows = trail("safeguarding_concern"), trail("concern_note")
+    shown = str(concern_rows) + str(note_rows)
+    for words in ("bank card", "Bruises", "nephew", "cancelled"):
+        assert words not in shown, words
+    updated, created = concern_rows
+    fields = {c["field"]: [c["before"], c["after"]] for c in created["changes"]}
+    assert fields["description"] == [None, "(withheld)"]
+    assert fields["category"] == [None, "financial"]  # what is not withheld stays readable
+    assert created["actor_membership_id"] == str(amy.membership.id)  # type: ignore[union-attr]
+    fields = {c["field"]: [c["before"], c["after"]] for c in updated["changes"]}
+    assert fields["status"] == ["open", "closed"]
+    assert fields["outcome"] == ["", "(withheld)"]
+    assert updated["actor_membership_id"] == str(lead.membership.id)  # type: ignore[union-attr]
+    [noted] = note_rows
+    assert {c["field"]: c["after"] for c in noted["changes"]}["body"] == "(withheld)"
+    # The admins' page says the same.
+    web = app.test_client()
+    with web.session_transaction() as session:
+        session["account_id"] = str(admin.account.id)
+    page = web.get("/t/borough/audit?object_type=safeguarding_concern")
+    assert page.status_code == 200 and "(withheld)" in page.text
+    assert "bank card" not in page.text.lower() and "cancelled" not in page.text
+    # The lead still reads them whole.
+    assert client.get(url, headers=lead.headers).json["outcome"] == "Bank card cancelled with her."

@@ -20,9 +20,12 @@ that rolls back leaves no audit row, and a change never commits without one.
 
 What a model can say: ``__audited__ = True``; ``__audit_name__`` (the object type, else
 the class name in snake case); ``__audit_ignore__`` (attributes never recorded, such as
-a visit counter); ``__audit_tenant__`` (the attribute holding the tenant, for the tenant
-row itself). Columns whose name contains password, token, secret or hash are never
-recorded, whatever the model says.
+a visit counter); ``__audit_withheld__`` (attributes whose changes are recorded but
+never their words, such as a safeguarding concern's description, which only the leads
+may read: the trail says it was set or changed, and shows ``WITHHELD`` for the value);
+``__audit_tenant__`` (the attribute holding the tenant, for the tenant row itself).
+Columns whose name contains password, token, secret or hash are never recorded,
+whatever the model says.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from nyby.core.origin import current_job, current_request_id
 from nyby.tenancy.context import current_tenant_id, writing_for
 
 SECRET_PARTS = ("password", "token", "secret", "hash")
+# What the trail shows for a value of a withheld attribute (``__audit_withheld__``).
+WITHHELD = "(withheld)"
 # Said by every row already (the tenant, the object's id, the time) or bookkeeping.
 NOT_CHANGES = frozenset({"tenant_id", "id", "version_id", "created_at", "updated_at"})
 
@@ -67,6 +72,13 @@ class Kind:
     primary_key: tuple[str, ...]  # every primary-key attribute, in the identity's order
     object_key: tuple[str, ...]  # the primary key without the tenant
     fields: tuple[str, ...]  # the attributes whose values are recorded
+    withheld: frozenset[str] = frozenset()  # of those, the ones recorded without their value
+
+    def shown(self, key: str, value: Any) -> Any:
+        """``value`` (already plain) as the trail keeps it: a withheld one masked."""
+        if key in self.withheld and value not in (None, ""):
+            return WITHHELD
+        return value
 
 
 def _snake(name: str) -> str:
@@ -105,6 +117,7 @@ def _work_out(cls: type) -> Kind | None:
         primary_key=primary_key,
         object_key=tuple(k for k in primary_key if k != tenant_key) or (tenant_key,),
         fields=fields,
+        withheld=frozenset(getattr(cls, "__audit_withheld__", ())),
     )
 
 
@@ -222,7 +235,9 @@ def _record_flush(session: Session, flush_context: Any) -> None:
             continue
         state = inspect(obj)
         created = {
-            k: [None, plain(state.dict[k])] for k in kind.fields if state.dict.get(k) is not None
+            k: [None, kind.shown(k, plain(state.dict[k]))]
+            for k in kind.fields
+            if state.dict.get(k) is not None
         }
         entries.append(_entry(kind, _values(state, kind), Action.CREATE, created))
     for obj in session.dirty:
@@ -240,7 +255,7 @@ def _record_flush(session: Session, flush_context: Any) -> None:
             before = plain(history.deleted[0]) if history.deleted else None
             after = plain(history.added[0]) if history.added else None
             if before != after:
-                changed[key] = [before, after]
+                changed[key] = [kind.shown(key, before), kind.shown(key, after)]
         if changed:
             entries.append(_entry(kind, _values(state, kind), Action.UPDATE, changed))
     for obj in session.deleted:
@@ -249,7 +264,9 @@ def _record_flush(session: Session, flush_context: Any) -> None:
             continue
         state = inspect(obj)
         gone = {
-            k: [plain(state.dict[k]), None] for k in kind.fields if state.dict.get(k) is not None
+            k: [kind.shown(k, plain(state.dict[k])), None]
+            for k in kind.fields
+            if state.dict.get(k) is not None
         }
         entries.append(_entry(kind, _values(state, kind), Action.DELETE, gone))
     _insert(session, entries)
@@ -296,19 +313,25 @@ def _record_bulk(state: ORMExecuteState) -> Result[Any] | None:
     for row in rows:
         values = dict(zip(keys, tuple(row)[theirs:], strict=True))
         if state.is_delete:
-            gone = {k: [plain(values[k]), None] for k in kind.fields if values[k] is not None}
+            gone = {
+                k: [kind.shown(k, plain(values[k])), None]
+                for k in kind.fields
+                if values[k] is not None
+            }
             entries.append(_entry(kind, values, Action.DELETE, gone))
             continue
         known = before.get(tuple(values[k] for k in kind.primary_key))
         if known is not None:
             changed = {
-                k: [plain(known[k]), plain(values[k])]
+                k: [kind.shown(k, plain(known[k])), kind.shown(k, plain(values[k]))]
                 for k in kind.fields
                 if k in known and plain(known[k]) != plain(values[k])
             }
         else:  # not loaded by this request: the new values of what it set
             changed = {
-                k: [None, plain(values[k])] for k in _set_keys(statement) if k in kind.fields
+                k: [None, kind.shown(k, plain(values[k]))]
+                for k in _set_keys(statement)
+                if k in kind.fields
             }
         if changed:
             entries.append(_entry(kind, values, Action.UPDATE, changed))

@@ -43,6 +43,8 @@ class SafeguardingConcern(TenantScoped, Timestamped, Base):
 
     __tablename__ = "safeguarding_concerns"
     __audited__ = True
+    # Admins read the audit trail but not concerns: it records that these changed, not how.
+    __audit_withheld__ = ("description", "outcome")
     __table_args__ = (
         tenant_fk(["raised_by"], "memberships"),
         tenant_fk(["task_id"], "tasks"),
@@ -76,6 +78,7 @@ class ConcernNote(TenantScoped, Base):
 
     __tablename__ = "concern_notes"
     __audited__ = True
+    __audit_withheld__ = ("body",)  # for the leads only, like the concern's words
     __table_args__ = (
         tenant_fk(["concern_id"], "safeguarding_concerns", ondelete="CASCADE"),
         tenant_fk(["author_id"], "memberships"),
