@@ -23,11 +23,11 @@ professional), ``tasks.services.post_task`` a push task for a client (community
 response near the case's place, or a remote check in and chat; starting within six
 hours, due one to three days later) and commit; then the wave job as a worker runs it
 (``dispatch.jobs.dispatch_wave``: the tenant scope, its own session,
-``dispatch.waves.run_wave``, commit), which offers the task to the best five people
-(within 3 km) and writes each offer's notice and outbox rows. The figure
+``dispatch.waves.run_wave``, commit), which offers the task to the best 15 people (the
+default wave, within 3 km) and writes each offer's notice and outbox rows. The figure
 is the sum. The jobs the two commits enqueue are kept but not run (on Redis they are
 enqueued for real, and cleared afterwards), so nothing runs beside the rounds. Every
-round must offer the task to five people (in the countryside one to five, perhaps in a
+round must offer the task to a full wave (in the countryside at least one, perhaps in a
 wider wave), each of them on duty and qualified for the role, within the wave's radius
 and their own travel radius, as the seed says. The baseline, in the
 same run: read one membership by primary key in a fresh session and commit. The module
@@ -111,6 +111,7 @@ from nyby.auth.models import Account
 from nyby.clients.models import Client
 from nyby.configuration import services as configuration
 from nyby.configuration.models import CheckType, TaskCategory, VolunteerRole
+from nyby.configuration.schemas import DispatchPolicySchema
 from nyby.core.db import db, utcnow
 from nyby.dispatch.jobs import dispatch_wave
 from nyby.dispatch.models import Offer
@@ -132,7 +133,10 @@ CLIENTS = 100_000
 PAST_TASKS = 150_000
 PAST_DAYS = 30
 BATCH = 5_000
-WAVE_SIZE = 5
+# The shipped default wave (15): what a tenant that sets none offers a task to at once.
+WAVE_SIZE = DispatchPolicySchema().load({})["wave_size"]
+# The history's tasks were each offered to up to five people.
+PAST_OFFERS_PER_TASK = 5
 RADIUS_KM = 3.0
 RADIUS_GROWTH_KM = 2.0
 # Rounds per figure: up to ROUNDS, fewer (never under MIN_ROUNDS) when a call is so slow
@@ -672,11 +676,11 @@ def _history(
             role = rng.choices(role_keys, [80, 10, 10])[0]
             posted = now - timedelta(minutes=rng.randint(10, PAST_DAYS * 24 * 60))
             nearby = list(by_cell.get(place.area_cell, []))
-            if len(nearby) < WAVE_SIZE:
+            if len(nearby) < PAST_OFFERS_PER_TASK:
                 for cell in h3.grid_disk(place.area_cell, 1):
                     if cell != place.area_cell:
                         nearby += by_cell.get(str(cell), [])
-            offered = rng.sample(nearby, min(WAVE_SIZE, len(nearby)))
+            offered = rng.sample(nearby, min(PAST_OFFERS_PER_TASK, len(nearby)))
             status = rng.choices(["completed", "expired", "cancelled"], [80, 12, 8])[0]
             taker = offered[0] if status == "completed" and offered else None
             if status == "completed" and taker is None:
@@ -1078,10 +1082,12 @@ def test_worker_wave_jobs(
         ).all()
     offers = sum(per_task.values())
     deliveries = sum(total for _, total, _ in outbox)
-    # Every task offered (to fewer than five only where few people live), every outbox
+    # Every task offered (to fewer than a wave only where few people live), every outbox
     # row sent once and left in the outbox folder: a wave job per task and a delivery
     # job per outbox row, nothing else.
-    assert sorted(per_task) == sorted(tasks) and set(per_task.values()) <= set(range(1, 6))
+    assert sorted(per_task) == sorted(tasks) and set(per_task.values()) <= set(
+        range(1, WAVE_SIZE + 1)
+    )
     assert all(total == sent for _, total, sent in outbox) and deliveries > 0
     assert len(list((tmp_path / "outbox").iterdir())) == deliveries
     assert len(jobs) == WORKER_TASKS + deliveries
