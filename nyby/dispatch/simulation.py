@@ -31,11 +31,10 @@ differ only in the tenant's weights:
 
 - **our ranking**: the default weights (``DispatchWeightsSchema``);
 - **nearest first**: distance alone (every other weight 0). ``matching`` reads at most
-  ``CANDIDATE_LIMIT`` candidates per wave, least recently offered first, before it
+  ``CANDIDATE_LIMIT`` candidates per wave (100), those who have waited longest, before it
   ranks them, which would make the baseline partly fair; for the baseline the limit is
   raised to the size of the pool, so every eligible person is ranked and the nearest are
-  asked first. Our ranking runs with the limit as shipped. (Up to 1000 volunteers, the
-  default, no wave has more candidates than the limit, so it binds for neither.)
+  asked first. Our ranking runs with the limit as shipped, which binds in towns.
 
 Proportions, from the figures in issue 5 and DESIGN.md (NHS Volunteer Responders,
 January 2021: 647,405 approved volunteers, 397,940 ever on duty, 1,766,210 tasks
@@ -784,7 +783,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 @contextmanager
 def _every_candidate_ranked(pool: int) -> Iterator[None]:
-    """Nearest first must rank everyone eligible, not the least recently offered
+    """Nearest first must rank everyone eligible, not the longest waiting
     ``CANDIDATE_LIMIT`` of them (see the module docstring)."""
     shipped = matching.CANDIDATE_LIMIT
     matching.CANDIDATE_LIMIT = max(shipped, pool)
