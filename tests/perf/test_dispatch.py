@@ -84,7 +84,6 @@ application leaves it (no ANALYZE).
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import random
@@ -124,7 +123,8 @@ from nyby.tasks.services import post_task
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from nyby.tenancy.resolution import Actor
-from tests.conftest import Databases, World, wipe
+from tests.conftest import Databases, World
+from tests.perf.seeding import seeded_once
 
 VOLUNTEERS = 650_000
 ON_DUTY = 400_000
@@ -744,13 +744,6 @@ def _history(
         seeder.write(Offer, offers)
 
 
-def _vacuum(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-
-
 @pytest.fixture(autouse=True)
 def _clean_state() -> Iterator[None]:
     """The tenant is seeded once for the module and wiped when it ends (see ``england``)."""
@@ -759,20 +752,10 @@ def _clean_state() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def england(app: Flask, owner_engine: Engine, request: pytest.FixtureRequest) -> Iterator[England]:
-    started = time.perf_counter()
-    seeded = _seed(app, World(app))
-    _vacuum(owner_engine)
-    seeded.seconds_to_seed = time.perf_counter() - started
-    # The module's own record of the seed (who may take what, where) is millions of
-    # Python objects a server never holds: frozen, collections a round triggers skip it.
-    gc.collect()
-    gc.freeze()
-    try:
+    with seeded_once(
+        app, owner_engine, _seed, lambda seeded: _report(request, owner_engine, seeded)
+    ) as seeded:
         yield seeded
-    finally:
-        gc.unfreeze()
-        _report(request, owner_engine, seeded)
-        wipe(app, owner_engine)
 
 
 class HeldQueue:

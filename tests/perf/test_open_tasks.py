@@ -49,7 +49,6 @@ within a minute); SQLite is left as the application leaves it (no ANALYZE).
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 import statistics
@@ -62,7 +61,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
 from nyby.auth.models import Account
@@ -82,7 +81,8 @@ from nyby.tasks.services import accept, present
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from nyby.tenancy.resolution import Actor
-from tests.conftest import World, wipe
+from tests.conftest import World
+from tests.perf.seeding import seeded_once
 
 CLIENTS = 30_000
 OPEN_TASKS = 100_000
@@ -520,13 +520,6 @@ def _squared_km(origin: Place, row: dict[str, Any]) -> float:
     return dx * dx + dy * dy  # type: ignore[no-any-return]
 
 
-def _vacuum(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-
-
 @pytest.fixture(autouse=True)
 def _clean_state() -> Iterator[None]:
     """The county is seeded once for the module and wiped when it ends (see ``county``)."""
@@ -535,21 +528,10 @@ def _clean_state() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def county(app: Flask, owner_engine: Engine, request: pytest.FixtureRequest) -> Iterator[County]:
-    started = time.perf_counter()
-    seeded = _seed(app, World(app))
-    _vacuum(owner_engine)
-    seeded.seconds_to_seed = time.perf_counter() - started
-    # The module's own record of what it seeded (the right answers) is some millions of
-    # Python objects a server never holds; left in the garbage collector's sight, they
-    # would make every collection a request triggers scan them. Frozen, they are not.
-    gc.collect()
-    gc.freeze()
-    try:
+    with seeded_once(
+        app, owner_engine, _seed, lambda seeded: _report(request, owner_engine, seeded)
+    ) as seeded:
         yield seeded
-    finally:
-        gc.unfreeze()
-        _report(request, owner_engine, seeded)
-        wipe(app, owner_engine)
 
 
 # --- What is measured -----------------------------------------------------------------
