@@ -17,7 +17,7 @@ from nyby.core.db import db, utcnow
 from nyby.core.errors import Forbidden
 from nyby.members.models import Membership
 from nyby.onboarding.models import CheckRecord, RoleAssignment
-from nyby.onboarding.qualification import qualification
+from nyby.onboarding.qualification import qualification, qualified_members
 from nyby.tenancy.context import tenant_scope
 from tests.conftest import World
 from tests.seed import configuration_document
@@ -148,3 +148,25 @@ def test_only_active_volunteers_and_staff_take_tasks(scope: Any) -> None:
     role.is_active = False
     assert "the role is no longer offered" in qualification(gone, role, utcnow()).reasons
     db.session.rollback()
+
+
+def test_many_members_at_once_follow_the_same_rule(scope: Any) -> None:
+    """Dispatch confirms a wave's people together: the same answer as one at a time."""
+    world, tenant = scope
+    now = utcnow()
+    ready = _member(world, tenant, Role.VOLUNTEER)
+    _give(ready, "shopper", dbs_basic=now + timedelta(days=30), id_check=None)
+    expired = _member(world, tenant, Role.VOLUNTEER)
+    _give(expired, "shopper", dbs_basic=now - timedelta(days=1), id_check=None)
+    no_role = _member(world, tenant, Role.VOLUNTEER)
+    _give(no_role, None, dbs_basic=None, id_check=None)
+    nurse = _member(world, tenant, Role.PROFESSIONAL)
+    _give(nurse, "shopper", dbs_basic=None, id_check=None)
+    staff = _member(world, tenant, Role.STAFF)
+    _give(staff, None, id_check=None)
+    people = [ready, expired, no_role, nurse, staff]
+    for key, expected in (("shopper", {ready.id}), ("hospital-discharge", {staff.id})):
+        role = _role(key)
+        assert qualified_members(people, role, now) == expected
+        assert {m.id for m in people if qualification(m, role, now).qualified} == expected
+    assert qualified_members([], _role("shopper"), now) == set()

@@ -59,7 +59,7 @@ from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
 from nyby.members.duty import available_for, daily_alert_limit
 from nyby.members.models import Membership
 from nyby.onboarding.models import AssignmentStatus, CheckRecord, CheckStatus, RoleAssignment
-from nyby.onboarding.qualification import qualification
+from nyby.onboarding.qualification import qualified_members
 from nyby.tasks.models import Task, TaskDecline, TaskStatus
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
@@ -142,6 +142,7 @@ def _walk(
 
     Memberships are loaded four times ``limit`` at a time: some of the best are in
     their quiet hours or busy when the task is, and one batch is nearly always enough.
+    The qualification rule is asked once for a batch's free people, not once each.
     """
     picked: list[Match] = []
     batch = 4 * limit
@@ -153,13 +154,16 @@ def _walk(
                 select(Membership).where(Membership.id.in_([item[1] for item in part]))
             )
         }
-        for _, member_id, score, away, today in part:
-            member = loaded.get(member_id)
-            if member is None or today >= daily_alert_limit(member, policy):
-                continue
-            if not available_for(member, task.earliest_start, task.due_by, tz, now):
-                continue
-            if qualification(member, task.role, now).qualified:
+        free = [
+            (member, score, away)
+            for _, member_id, score, away, today in part
+            if (member := loaded.get(member_id)) is not None
+            and today < daily_alert_limit(member, policy)
+            and available_for(member, task.earliest_start, task.due_by, tz, now)
+        ]
+        qualified = qualified_members([member for member, _, _ in free], task.role, now)
+        for member, score, away in free:
+            if member.id in qualified:
                 picked.append(Match(member, score, away))
                 if len(picked) == limit:
                     return picked
