@@ -401,19 +401,20 @@ def test_a_wave_lost_with_its_job_goes_out_with_the_sweep(
 ) -> None:
     amy = helper(app, world, borough)
     # Redis is down when the task is posted: the enqueue after commit fails.
-    import nyby.jobs.queues
+    class Down:
+        def enqueue_many(self, calls: Any) -> None:
+            raise ConnectionError("Redis is down")
 
-    real = nyby.jobs.queues.enqueue
+        def join(self) -> None:
+            """Nothing was queued."""
 
-    def broken(*args: Any) -> None:
-        raise ConnectionError("Redis is down")
-
-    monkeypatch.setattr(nyby.jobs.queues, "enqueue", broken)
+    real = app.extensions["nyby.queue"]
+    monkeypatch.setitem(app.extensions, "nyby.queue", Down())
     posted = post_task(client, nurse)
     assert posted.status_code == 201
     run_jobs(app)
     assert offers_of(app, borough, posted.json["id"]) == {}
-    monkeypatch.setattr(nyby.jobs.queues, "enqueue", real)
+    monkeypatch.setitem(app.extensions, "nyby.queue", real)
     with app.app_context():
         assert send_due_waves(str(borough.id)) == 1
     run_jobs(app)

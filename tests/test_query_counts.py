@@ -67,3 +67,51 @@ def test_open_tasks_near_me_cost_the_same_for_a_page_of_two_or_twelve(
     small = _queries_for(client, count_queries, url + "2", amy.headers)
     large = _queries_for(client, count_queries, url + "12", amy.headers)
     assert small == large, (small, large)
+
+
+class _HeldQueue:
+    """Keeps the jobs a wave enqueues, so only the wave itself is counted."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Any] = []
+
+    def enqueue(self, func: Any, *args: Any) -> None:
+        self.jobs.append((func, args))
+
+    def enqueue_many(self, calls: list[Any]) -> None:
+        self.jobs += calls
+
+
+def test_a_wave_costs_the_same_for_three_people_or_twelve(
+    app: Any,
+    client: FlaskClient,
+    world: World,
+    count_queries: Any,
+    borough: Any,
+    nurse: Any,
+    monkeypatch: Any,
+) -> None:
+    """Offers, their notices, outbox rows and jobs are written for a wave at once: twelve
+    people cost no more queries than three (and their jobs go to the queue in one call)."""
+    from datetime import timedelta
+
+    from nyby.core.db import utcnow
+    from tests.tasking import post_task
+    from tests.test_dispatch import helper, set_policy, wave
+
+    for _ in range(24):
+        helper(app, world, borough, km=1.0)
+    costs, queued = {}, {}
+    for size in (3, 12):
+        set_policy(app, borough, wave_size=size)
+        task = post_task(client, nurse, title=f"Shopping for {size}").json
+        run_jobs(app)  # the first wave
+        held = _HeldQueue()
+        monkeypatch.setitem(app.extensions, "nyby.queue", held)
+        with count_queries() as counted:
+            assert wave(app, borough, task["id"], utcnow() + timedelta(hours=1)) == size
+        monkeypatch.undo()
+        costs[size], queued[size] = len(counted), len(held.jobs)
+    assert costs[3] == costs[12], costs
+    # Each offer is mailed (the default channels: push, with no device here, and email).
+    assert queued == {3: 3, 12: 12}, queued

@@ -36,7 +36,7 @@ from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
 from nyby.escalations.models import EscalationReason
 from nyby.escalations.queue import escalate, tell_coordinators
 from nyby.members.models import Membership
-from nyby.notifications.services import notify
+from nyby.notifications.services import notify_each
 from nyby.tasks.models import Task, TaskStatus
 from nyby.tenancy.models import Tenant
 
@@ -92,14 +92,16 @@ def _stop(task: Task) -> None:
             (Offer.status == OfferStatus.OFFERED.value) | (Offer.membership_id == taker),
         )
     ).all()
+    withdrawn: dict[uuid.UUID, dict[str, Any]] = {}
     for offer in offers:
         if offer.membership_id == taker:
             if offer.status in (OfferStatus.OFFERED, OfferStatus.EXPIRED):
                 offer.status, offer.responded_at = OfferStatus.ACCEPTED.value, now
             continue
         offer.status = OfferStatus.WITHDRAWN.value
-        kind = "offer_taken" if taker is not None else "offer_closed"
-        notify(offer.membership_id, kind, task.id, title=task.title)
+        withdrawn[offer.membership_id] = {"title": task.title}
+    kind = "offer_taken" if taker is not None else "offer_closed"
+    notify_each(kind, task.id, withdrawn)
     db.session.flush()
 
 
@@ -137,15 +139,10 @@ def task_declined(task: Task, membership_id: uuid.UUID) -> None:
 
 def _enqueue_wave(task: Task) -> None:
     """Once this transaction commits, the task's wave job runs (if it is still due)."""
-    tenant_id, task_id = str(task.tenant_id), str(task.id)
+    from nyby.dispatch.jobs import dispatch_wave
+    from nyby.jobs.queues import enqueue_after_commit
 
-    def send_wave() -> None:
-        from nyby.dispatch.jobs import dispatch_wave
-        from nyby.jobs.queues import enqueue
-
-        enqueue(dispatch_wave, tenant_id, task_id)
-
-    db.on_commit(send_wave)
+    enqueue_after_commit(dispatch_wave, str(task.tenant_id), str(task.id))
 
 
 def _locked(task_id: uuid.UUID) -> TaskDispatch | None:
@@ -186,6 +183,7 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
         if not found:
             continue  # nobody here: the next, wider wave at once
         about = _about(task, policy["wave_timeout_minutes"])
+        told: dict[uuid.UUID, dict[str, Any]] = {}
         for chosen in found:
             db.session.add(
                 Offer(
@@ -197,11 +195,14 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
                     expires_at=now + timeout,
                 )
             )
-            if chosen.distance_km is None:
-                notify(chosen.membership.id, "task_offered_remote", task.id, **about)
-            else:
-                distance = round(chosen.distance_km, 1)
-                notify(chosen.membership.id, "task_offered", task.id, distance=distance, **about)
+            told[chosen.membership.id] = (
+                about
+                if chosen.distance_km is None
+                else {"distance": round(chosen.distance_km, 1), **about}
+            )
+        # A remote role's offers say no distance (nobody travels).
+        kind = "task_offered_remote" if task.role.remote else "task_offered"
+        notify_each(kind, task.id, told)
         db.session.execute(
             update(Membership)
             .where(Membership.id.in_([chosen.membership.id for chosen in found]))

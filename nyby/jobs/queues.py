@@ -42,6 +42,10 @@ class InProcessQueue:
                 self._thread = threading.Thread(target=self._work, name="nyby-jobs", daemon=True)
                 self._thread.start()
 
+    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        for func, args in calls:
+            self.enqueue(func, *args)
+
     def _work(self) -> None:
         while True:
             func, args = self._jobs.get()
@@ -65,6 +69,10 @@ class RedisQueue:
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
         self.rq.enqueue(func, *args)
 
+    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        """One round trip to Redis for them all (a wave's offers and their deliveries)."""
+        self.rq.enqueue_many([rq.Queue.prepare_data(func, args) for func, args in calls])
+
     def join(self) -> None:
         """Nothing to wait for here: RQ workers are other processes."""
 
@@ -75,6 +83,26 @@ def init_queue(app: Flask, client: redis.Redis | None) -> None:
 
 def enqueue(func: Callable[..., Any], *args: Any) -> None:
     current_app.extensions["nyby.queue"].enqueue(func, *args)
+
+
+_AFTER_COMMIT = "nyby.jobs_after_commit"
+
+
+def enqueue_after_commit(func: Callable[..., Any], *args: Any) -> None:
+    """Enqueue ``func(*args)`` once the current transaction commits, never if it rolls
+    back. A transaction's jobs go to the queue together, in one call."""
+    session = db.session()
+    pending = session.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_AFTER_COMMIT] = []
+
+        def send() -> None:
+            calls = session.info.pop(_AFTER_COMMIT, [])
+            current_app.extensions["nyby.queue"].enqueue_many(calls)
+
+        db.on_commit(send)
+        db.on_rollback(lambda: session.info.pop(_AFTER_COMMIT, None))
+    pending.append((func, args))
 
 
 def tenant_job(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,6 +14,7 @@ from flask_babel import force_locale, gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from nyby.auth.permissions import Action
 from nyby.core.db import db, new_id
@@ -91,44 +92,64 @@ def _headline(kind: str) -> str:
     return str(HEADLINES["offers"]) if GROUP_OF_KIND.get(kind) == "offers" else gettext("News")
 
 
-def fan_out(recipient_id: uuid.UUID, kind: str, params: dict[str, Any]) -> list[OutgoingMail]:
-    """Outbox rows for the recipient's chosen channels (none for inbox-only kinds)."""
+def fan_out(kind: str, params_by_recipient: dict[uuid.UUID, dict[str, Any]]) -> list[OutgoingMail]:
+    """Outbox rows for each recipient's chosen channels (none for inbox-only kinds): the
+    recipients, their accounts and their devices read once for them all."""
     from nyby.notifications.services import enqueue_delivery, message_text
 
     group = GROUP_OF_KIND.get(kind)
-    if group is None:
+    if group is None or not params_by_recipient:
         return []
-    member = db.session.get(Membership, (current_tenant_id(), recipient_id))
-    if member is None:
-        return []
-    wanted = chosen_channels(member)[group]
-    if kind in DEVICE_ONLY:
-        wanted = [channel for channel in wanted if channel == "push"]
-    if not wanted:
-        return []
-    account = member.account
+    members = db.session.scalars(
+        select(Membership)
+        .options(joinedload(Membership.account))
+        .where(Membership.id.in_(list(params_by_recipient)))
+    ).all()
+    wanted: dict[uuid.UUID, list[str]] = {}
+    for member in members:
+        channels = chosen_channels(member)[group]
+        if kind in DEVICE_ONLY:
+            channels = [channel for channel in channels if channel == "push"]
+        if channels:
+            wanted[member.id] = channels
+    devices: dict[uuid.UUID, list[str]] = {}
+    pushed = [member_id for member_id, channels in wanted.items() if "push" in channels]
+    if pushed:
+        for member_id, device in db.session.execute(
+            select(PushSubscription.membership_id, PushSubscription.id)
+            .where(PushSubscription.membership_id.in_(pushed))
+            .order_by(PushSubscription.id)
+        ):
+            devices.setdefault(member_id, []).append(str(device))
     tenant = db.session.get(Tenant, current_tenant_id())
-    with force_locale(account.locale or (tenant.locale if tenant else "en")):
-        subject, body = _headline(kind), message_text(kind, params)
-    targets: list[tuple[str, str]] = []
-    if "email" in wanted and account.email:
-        targets.append(("email", account.email))
-    if "sms" in wanted and account.phone:
-        targets.append(("sms", account.phone))
-    if "push" in wanted:
-        devices = db.session.scalars(
-            select(PushSubscription.id).where(PushSubscription.membership_id == member.id)
-        )
-        targets += [("push", str(device)) for device in devices]
     rows = []
-    for channel, address in targets:
-        # Its id given here, so the delivery job can be named without a flush per notice.
-        row = OutgoingMail(
-            id=new_id(), channel=channel, to_address=address, kind=kind, subject=subject, body=body
-        )
-        db.session.add(row)
-        enqueue_delivery(row)
-        rows.append(row)
+    for member in members:
+        if member.id not in wanted:
+            continue
+        account = member.account
+        with force_locale(account.locale or (tenant.locale if tenant else "en")):
+            subject = _headline(kind)
+            body = message_text(kind, params_by_recipient[member.id])
+        targets: list[tuple[str, str]] = []
+        if "email" in wanted[member.id] and account.email:
+            targets.append(("email", account.email))
+        if "sms" in wanted[member.id] and account.phone:
+            targets.append(("sms", account.phone))
+        if "push" in wanted[member.id]:
+            targets += [("push", device) for device in devices.get(member.id, [])]
+        for channel, address in targets:
+            # Its id given here, so the delivery job can be named without a flush per notice.
+            row = OutgoingMail(
+                id=new_id(),
+                channel=channel,
+                to_address=address,
+                kind=kind,
+                subject=subject,
+                body=body,
+            )
+            db.session.add(row)
+            enqueue_delivery(row)
+            rows.append(row)
     return rows
 
 

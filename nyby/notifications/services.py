@@ -113,13 +113,26 @@ def notify(
     """The in-app notice always; for the kinds that matter also the recipient's chosen
     channels (email, SMS, Web Push), all in the current transaction. ``inbox_only``: the
     caller mails one fuller message itself, so the person does not get two."""
+    notify_each(kind, task_id, {recipient_id: params}, inbox_only=inbox_only)
+
+
+def notify_each(
+    kind: str,
+    task_id: uuid.UUID | None,
+    params_by_recipient: dict[uuid.UUID, dict[str, Any]],
+    *,
+    inbox_only: bool = False,
+) -> None:
+    """``notify`` for several people at once (a wave's offers, their withdrawal): the
+    same notices and outbox rows, in a few queries for them all."""
     from nyby.notifications.channels import fan_out
 
-    db.session.add(
-        Notification(recipient_id=recipient_id, kind=kind, task_id=task_id, params=params)
-    )
+    for recipient_id, params in params_by_recipient.items():
+        db.session.add(
+            Notification(recipient_id=recipient_id, kind=kind, task_id=task_id, params=params)
+        )
     if not inbox_only:
-        fan_out(recipient_id, kind, params)
+        fan_out(kind, params_by_recipient)
 
 
 def send_mail(to: str, kind: str, subject: str, body: str) -> OutgoingMail:
@@ -136,11 +149,10 @@ def send_mail(to: str, kind: str, subject: str, body: str) -> OutgoingMail:
 
 def enqueue_delivery(message: OutgoingMail) -> None:
     """Hand an outbox row to the delivery job once the transaction commits."""
-    from nyby.jobs.queues import enqueue
+    from nyby.jobs.queues import enqueue_after_commit
     from nyby.notifications.jobs import deliver_mail
 
-    tenant_id, message_id = str(current_tenant_id()), str(message.id)
-    db.on_commit(lambda: enqueue(deliver_mail, tenant_id, message_id))
+    enqueue_after_commit(deliver_mail, str(current_tenant_id()), str(message.id))
 
 
 def message_text(kind: str, params: dict[str, Any]) -> str:

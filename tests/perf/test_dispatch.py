@@ -769,6 +769,9 @@ class HeldQueue:
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
         self.jobs.append((func.__name__, args))
 
+    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        self.jobs += [(func.__name__, args) for func, args in calls]
+
     def join(self) -> None:
         """Nothing runs, so there is nothing to wait for."""
 
