@@ -45,12 +45,12 @@ def lines(record: ActivityRecord, slug: str) -> list[tuple[str, str, str, str]]:
     """The record as (section, item, value, detail) rows: the CSV's, in the reader's language."""
     f = record.figures
     rows: list[tuple[str, str, str, str]] = [
-        (_("Record"), _("Name"), f["name"], ""),
-        (_("Record"), _("Organisation"), f["tenant"], ""),
-        (_("Record"), _("Member since"), day(f["member_since"]), ""),
-        (_("Record"), _("Issued on"), format_date(record.issued_at, "medium"), ""),
-        (_("Record"), _("Verification code"), record.code, ""),
-        (_("Record"), _("Check it at"), verify_url(record, slug), ""),
+        (_("This record"), _("Name"), f["name"], ""),
+        (_("This record"), _("Organisation"), f["tenant"], ""),
+        (_("This record"), _("Member since"), day(f["member_since"]), ""),
+        (_("This record"), _("Issued on"), format_date(record.issued_at, "medium"), ""),
+        (_("This record"), _("Verification code"), record.code, ""),
+        (_("This record"), _("Check it at"), verify_url(record, slug), ""),
         (_("Activity"), _("Tasks completed"), str(f["tasks_completed"]), ""),
         (_("Activity"), _("Hours"), _number(f["hours"]), ""),
         (_("Activity"), _("Different people helped"), str(f["clients_helped"]), ""),
