@@ -87,7 +87,9 @@ def upgrade() -> None:
             "ix_activity_records_member", ["tenant_id", "member_id", "issued_at"], unique=False
         )
     with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("recognition", sa.JSON(), nullable=False, server_default="{}"))
+        batch_op.add_column(
+            sa.Column("recognition", sa.JSON(), nullable=False, server_default="{}")
+        )
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
