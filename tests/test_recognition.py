@@ -13,6 +13,7 @@ import pypdf
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from nyby.auth.permissions import Role
@@ -22,6 +23,7 @@ from nyby.configuration.services import InvalidConfiguration, load_document
 from nyby.core.db import db, utcnow
 from nyby.geo import Place
 from nyby.notifications.models import Notification
+from nyby.notifications.services import message_text
 from nyby.recognition.jobs import award_badges
 from nyby.recognition.models import Badge
 from nyby.tasks.models import Task
@@ -445,8 +447,11 @@ def test_the_pages_work_in_norwegian(
     assert record_page.status_code == 200 and "Min aktivitetsattest" in record_page.text
     board = browser.get("/t/borough/leaderboard")
     assert board.status_code == 200 and amy.account.name in board.text
-    notices = client.get(f"{API}/notifications", headers={**amy.headers, "Accept-Language": "nb"})
-    assert notices.status_code == 200
+    with app.test_request_context(), force_locale("nb"):
+        text = message_text(
+            "badge_awarded", {"tier": "bronze", "milestone": "tasks_completed", "threshold": 1}
+        )
+    assert text == "Et merke i bronse til deg: 1 oppdrag fullført. Takk for hjelpen!"
 
 
 def test_the_web_opt_out_and_issue_buttons(

@@ -146,13 +146,10 @@ def award(tenant: Tenant, member_ids: list[uuid.UUID] | None = None) -> int:
     totals = {m: t for m, t in totals_for(member_ids).items() if m in eligible}
     if not totals:
         return 0
-    held = set(
-        db.session.execute(
-            select(Badge.member_id, Badge.milestone, Badge.tier).where(
-                Badge.member_id.in_(list(totals))
-            )
-        ).tuples()
-    )
+    held_now = select(Badge.member_id, Badge.milestone, Badge.tier)
+    if member_ids is not None:  # the whole tenant: no list of every helper's id to bind
+        held_now = held_now.where(Badge.member_id.in_(member_ids))
+    held = set(db.session.execute(held_now).tuples())
     awarded = 0
     for member_id, figures in sorted(totals.items()):
         for milestone, tiers in rules.items():
