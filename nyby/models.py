@@ -26,6 +26,7 @@ from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
+from nyby.recognition.models import ActivityRecord, Badge, RecognitionOptOut
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.models import Tenant
@@ -38,7 +39,9 @@ GLOBAL_MODELS = (Tenant, Account, RefreshToken)
 __all__ = [
     "GLOBAL_MODELS",
     "Account",
+    "ActivityRecord",
     "AuditEntry",
+    "Badge",
     "Campaign",
     "CampaignRole",
     "CheckRecord",
@@ -59,6 +62,7 @@ __all__ = [
     "PassportCheck",
     "PassportConsent",
     "PushSubscription",
+    "RecognitionOptOut",
     "RefreshToken",
     "RoleAssignment",
     "RoleCategory",

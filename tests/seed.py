@@ -33,6 +33,7 @@ from nyby.onboarding.models import (
     PassportConsent,
     RoleAssignment,
 )
+from nyby.recognition.models import ActivityRecord, Badge, RecognitionOptOut
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.context import tenant_scope
@@ -295,6 +296,24 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                     escalation,
                 ]
             )
+            # A badge, an issued activity record (both someone's) and the nurse's opt-out.
+            db.session.add_all(
+                [
+                    Badge(
+                        member_id=someone.membership.id,
+                        milestone="tasks_completed",
+                        tier="bronze",
+                        threshold=1,
+                        value=1,
+                    ),
+                    ActivityRecord(
+                        member_id=someone.membership.id,
+                        code=new_id().hex,
+                        figures=seeded_figures(tenant),
+                    ),
+                    RecognitionOptOut(member_id=nurse.membership.id),
+                ]
+            )
             db.session.flush()
             db.session.add(
                 ContactAttempt(
@@ -306,3 +325,30 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                 )
             )
             db.session.commit()
+
+
+def seeded_figures(tenant: Tenant) -> dict[str, Any]:
+    """An issued activity record's figures, as recognition.services.figures makes them."""
+    return {
+        "name": "Someone",
+        "tenant": tenant.name,
+        "member_since": "2026-01-01",
+        "tasks_completed": 1,
+        "hours": 1.0,
+        "clients_helped": 1,
+        "first_task_on": "2026-02-01",
+        "last_task_on": "2026-02-01",
+        "by_role": [{"role": "Shopper", "tasks": 1, "hours": 1.0}],
+        "checks": [{"check": "Basic DBS", "verified_on": "2026-01-02", "valid_until": None}],
+        "badges": [
+            {
+                "milestone": "tasks_completed",
+                "tier": "bronze",
+                "threshold": 1,
+                "awarded_on": "2026-02-01",
+            }
+        ],
+        "thanks_received": 1,
+        "ratings": 1,
+        "average_rating": 5.0,
+    }

@@ -19,6 +19,7 @@ import babel.numbers
 import marshmallow as ma
 
 from nyby.configuration.models import CheckKind, DispatchMode, Evidence
+from nyby.recognition.schemas import RecognitionSettingsDumpSchema, RecognitionSettingsSchema
 
 KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"  # the tenant slug appears in every URL
@@ -509,6 +510,10 @@ class TenantFileSchema(StrictSchema):
     expense_policy = ma.fields.Nested(
         ExpensePolicySchema, load_default=lambda: ExpensePolicySchema().load({})
     )
+    # Badges and the leaderboard switch (nyby.recognition.schemas).
+    recognition = ma.fields.Nested(
+        RecognitionSettingsSchema, load_default=lambda: RecognitionSettingsSchema().load({})
+    )
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeFileSchema), load_default=list)
     categories = ma.fields.List(ma.fields.Nested(CategoryFileSchema), load_default=list)
     teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
@@ -804,6 +809,7 @@ class ConfigurationSchema(ma.Schema):
     dispatch_policy = ma.fields.Nested(DispatchPolicyDumpSchema, required=True)
     task_support = ma.fields.Nested(TaskSupportDumpSchema, required=True)
     expense_policy = ma.fields.Nested(ExpensePolicyDumpSchema, required=True)
+    recognition = ma.fields.Nested(RecognitionSettingsDumpSchema, required=True)
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeDumpSchema), required=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryDumpSchema), required=True)
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)

@@ -54,6 +54,7 @@ GROUP_OF_KIND = {
     "expense_rejected": "updates",
     "thanks": "updates",
     "thanks_for_task": "updates",
+    "badge_awarded": "updates",
 }
 
 
@@ -83,6 +84,7 @@ HEADLINES: dict[str, LazyString] = {
     "expense_rejected": lazy_gettext("Your expense claim"),
     "thanks": lazy_gettext("A thumbs-up for you"),
     "thanks_for_task": lazy_gettext("A thumbs-up for you"),
+    "badge_awarded": lazy_gettext("A badge for you"),
 }
 
 

@@ -94,6 +94,10 @@ MESSAGES: dict[str, LazyString] = {
     "thanks_for_task": lazy_gettext(
         "%(person)s sent you a thumbs-up for “%(title)s”. Thank you! %(note)s"
     ),
+    # tier and milestone are keys, named in the reader's language (recognition.names).
+    "badge_awarded": lazy_gettext(
+        "A %(tier)s badge for you: %(threshold)s %(milestone)s. Thank you for your help!"
+    ),
     "signed_up": lazy_gettext(
         "We received your application for %(roles)s. What happens next: confirm your "
         "email address with the link we sent you, send the evidence your roles need "
@@ -157,6 +161,10 @@ def enqueue_delivery(message: OutgoingMail) -> None:
 
 def message_text(kind: str, params: dict[str, Any]) -> str:
     template = str(MESSAGES.get(kind, kind))
+    if kind == "badge_awarded":
+        from nyby.recognition.names import badge_params
+
+        params = badge_params(params)
     text = (template % {"person": "", "title": "", "note": "", **params}).strip()
     about = describe(params.get("needs") or [], params.get("language"))
     if about:

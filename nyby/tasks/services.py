@@ -300,6 +300,9 @@ def complete(actor: Actor, task: Task, minutes_spent: int, outcome_note: str) ->
         outcome_note=outcome_note,
     )
     tell_poster(actor, task, "task_completed")
+    from nyby.recognition.jobs import after_completion  # recognition reads tasks
+
+    after_completion(actor.membership.id)
     return task
 
 

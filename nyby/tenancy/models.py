@@ -28,6 +28,8 @@ class Tenant(Timestamped, Base):
     task_support: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Currency, limit per claim and mileage rate (nyby.expenses), as decimal text.
     expense_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Badge milestones and tiers, the leaderboard switch (nyby.recognition).
+    recognition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Sections of the tenant file whose own models arrive with later issues
     # (campaigns, success criteria): kept verbatim so export round-trips them.
     reserved_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

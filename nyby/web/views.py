@@ -68,6 +68,8 @@ def _navigation() -> dict[str, Any]:
             ("web.my_roles", _("My roles and checks")),
             ("web.settings", _("My home area")),
             ("web.alert_settings", _("Alert settings")),
+            ("web.my_badges", _("My badges")),
+            ("web.my_record", _("My activity record")),
         ]
     if actor.can(Action.VIEW_CLIENTS):
         menu += [("web.clients", _("Clients"))]

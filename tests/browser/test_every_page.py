@@ -19,7 +19,7 @@ from tests.tasking import post_task, qualify
 from tests.test_invitations import mailed_token
 
 # Addresses that answer with a file to save rather than a page.
-DOWNLOADS = {"web.export_expenses"}
+DOWNLOADS = {"web.export_expenses", "web.record_csv", "web.record_pdf"}
 
 
 def _pages(
@@ -122,7 +122,20 @@ def test_every_page_passes_axe_for_every_kind_of_person(
         headers=admin.headers,
     )
     assert invited.status_code == 201, invited.json
-    only = {"web.accept_invitation": {"token": mailed_token(app, "nadia@example.org")}}
+    # Amy's issued activity record (its downloads and its public check page), and the
+    # leaderboard, which exists only once the tenant turns it on.
+    record = client.post("/api/v1/tenants/borough/me/activity-records", headers=amy.headers).json
+    ids["record_id"] = record["id"]
+    settings = client.get("/api/v1/tenants/borough/recognition", headers=admin.headers)
+    client.put(
+        "/api/v1/tenants/borough/recognition",
+        json={"leaderboard": True},
+        headers={**admin.headers, "If-Match": settings.headers["ETag"]},
+    )
+    only = {
+        "web.accept_invitation": {"token": mailed_token(app, "nadia@example.org")},
+        "web.verify_record": {"token": record["code"]},
+    }
     pages = _pages(app, ids, only)
     checked: set[str] = set()
     for who, person in (("volunteer", amy), ("coordinator", coordinator), ("admin", admin)):
@@ -146,8 +159,8 @@ def test_every_page_passes_axe_for_every_kind_of_person(
             assert_accessible(phone)
             screenshot(phone, f"page-{endpoint.removeprefix('web.')}-{who}")
             checked.add(endpoint)
-    # Every page was opened by someone, but for these three: the app manifest and the
-    # expenses export (not HTML), and a check's training page (a 404 without a training
-    # module; test_checks.py).
+    # Every page was opened by someone, but for these: the app manifest, the expenses
+    # export and an activity record's CSV and PDF (not HTML), and a check's training page
+    # (a 404 without a training module; test_checks.py).
     unchecked = {endpoint for endpoint, _ in pages} - checked
-    assert unchecked == {"web.manifest", "web.training", "web.export_expenses"}, sorted(unchecked)
+    assert unchecked == {"web.manifest", "web.training", *DOWNLOADS}, sorted(unchecked)

@@ -1,0 +1,1 @@
+"""Recognition: badges for milestones reached, and the volunteer's activity record."""
