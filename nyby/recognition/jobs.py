@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from nyby.core.db import db
-from nyby.jobs.queues import enqueue, tenant_job
+from nyby.jobs.queues import enqueue_after_commit, tenant_job
 from nyby.recognition import services
 from nyby.tenancy.context import current_tenant_id
 from nyby.tenancy.models import Tenant
@@ -23,5 +23,4 @@ def award_badges(member_id: str | None = None) -> int:
 def after_completion(member_id: uuid.UUID) -> None:
     """Once a completed task commits, look at its helper's badges (never if it rolls back;
     the hourly sweep catches a job lost with Redis)."""
-    tenant_id = str(current_tenant_id())
-    db.on_commit(lambda: enqueue(award_badges, tenant_id, str(member_id)))
+    enqueue_after_commit(award_badges, str(current_tenant_id()), str(member_id))
