@@ -14,6 +14,8 @@ from nyby.dispatch.jobs import send_due_waves
 from nyby.jobs.queues import enqueue, tenant_job
 from nyby.notifications.jobs import send_no_tasks_digest, send_waiting_mail
 from nyby.onboarding.jobs import sweep_check_expiry
+from nyby.provision.jobs import refresh_provision
+from nyby.provision.services import REFRESH_EVERY
 from nyby.tasks.series import generate_series_occurrences
 from nyby.tasks.services import expire_overdue_tasks
 from nyby.tenancy.models import Tenant
@@ -60,6 +62,8 @@ SCHEDULE = [
     Periodic("sweep-check-expiry", timedelta(hours=24), for_each_tenant(sweep_check_expiry)),
     # Waves are due by the minute; each due task's wave is its own (idempotent) job.
     Periodic("send-due-waves", timedelta(minutes=1), for_each_tenant(send_due_waves)),
+    # Who is on duty and qualified per area, for the need-versus-provision map.
+    Periodic("refresh-provision", REFRESH_EVERY, for_each_tenant(refresh_provision)),
 ]
 
 

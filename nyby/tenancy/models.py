@@ -28,6 +28,8 @@ class Tenant(Timestamped, Base):
     task_support: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Currency, limit per claim and mileage rate (nyby.expenses), as decimal text.
     expense_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The need-versus-provision map's H3 resolution (nyby.provision).
+    need_provision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Sections of the tenant file whose own models arrive with later issues
     # (campaigns, success criteria): kept verbatim so export round-trips them.
     reserved_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
