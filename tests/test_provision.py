@@ -351,6 +351,9 @@ def test_another_tenant_is_404(
         ("from=2026-02-30", "from"),
         ("from=2026-05-02&to=2026-05-01", "to"),
         ("from=2024-01-01&to=2026-01-01", "to"),
+        ("from=2001-01-01", "to"),  # until today: more than a year
+        ("to=9999-12-31", "to"),
+        ("to=2001-01-01", "to"),  # before the default start
         ("role=Not%20a%20key", "role"),
         ("role=gardener", "role"),
         ("role=caller", "role"),

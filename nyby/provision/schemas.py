@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
 
 from nyby.configuration.schemas import KEY_PATTERN
 from nyby.geo import AREA_RESOLUTION
-from nyby.provision.services import MIN_RESOLUTION, STATES
+from nyby.provision.services import MAX_DAYS, MIN_RESOLUTION, STATES
+
+# Dates a period may name: anything else is a typo (and past year 9999, an overflow).
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class NeedProvisionQuerySchema(ma.Schema):
@@ -16,10 +20,14 @@ class NeedProvisionQuerySchema(ma.Schema):
         unknown = ma.RAISE
 
     start = ma.fields.Date(
-        data_key="from", metadata={"description": "Tasks posted on or after this day (local)"}
+        data_key="from",
+        validate=ma.validate.Range(min=EARLIEST, max=LATEST),
+        metadata={"description": "Tasks posted on or after this day (local)"},
     )
     end = ma.fields.Date(
-        data_key="to", metadata={"description": "Tasks posted on or before this day (local)"}
+        data_key="to",
+        validate=ma.validate.Range(min=EARLIEST, max=LATEST),
+        metadata={"description": "Tasks posted on or before this day (local)"},
     )
     role = ma.fields.String(
         validate=ma.validate.Regexp(KEY_PATTERN),
@@ -39,7 +47,7 @@ class NeedProvisionQuerySchema(ma.Schema):
         start, end = data.get("start"), data.get("end")
         if start is not None and end is not None and end < start:
             raise ma.ValidationError("Must not be before the start.", "to")
-        if start is not None and end is not None and (end - start).days > 366:
+        if start is not None and end is not None and (end - start).days > MAX_DAYS:
             raise ma.ValidationError("Choose a period of at most a year.", "to")
 
 

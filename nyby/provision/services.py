@@ -58,6 +58,8 @@ from nyby.tenancy.models import Tenant
 from nyby.tenancy.resolution import Actor
 
 MIN_RESOLUTION = 4
+# The longest period a map covers: a year (and a day, for a leap year).
+MAX_DAYS = 366
 # The snapshot is rewritten every REFRESH_EVERY (jobs.schedule); older than FRESH, it
 # is not trusted (the worker has stopped) and people are counted live instead.
 REFRESH_EVERY = timedelta(minutes=5)
@@ -161,6 +163,11 @@ def need_provision(
         raise Unprocessable(
             _("The end must not be before the start."),
             errors={"to": [_("Must not be before the start.")]},
+        )
+    if (end - start).days > MAX_DAYS:
+        raise Unprocessable(
+            _("Choose a period of at most a year."),
+            errors={"to": [_("Choose a period of at most a year.")]},
         )
     resolution = resolution or settings(tenant)["resolution"]
     roles = travelling_roles()
