@@ -460,3 +460,23 @@ def test_the_page_shows_the_table_and_the_map_data(app: Flask, region: Region) -
     volunteer = signed_in(app, region.volunteer)
     assert volunteer.get(PAGE).status_code == 403
     assert 'href="/t/region/need-provision"' not in volunteer.get("/t/region/").text
+
+
+def test_a_role_no_longer_offered_qualifies_nobody(
+    app: Flask, client: FlaskClient, region: Region
+) -> None:
+    with app.app_context(), tenant_scope(region.tenant.id):
+        driver = db.session.scalars(
+            select(VolunteerRole).where(VolunteerRole.key == "driver")
+        ).one()
+        driver.is_active = False
+        db.session.commit()
+    body = client.get(f"{API}?role=driver", headers=region.admin.headers).json
+    # Its tasks are still there to see, but nobody may take them any more.
+    assert _figures(body) == sorted(
+        [(CELL_A, "unserved", 1, 0, 0, 0), (CELL_C, "unserved", 1, 0, 0, 0)]
+    )
+    # On the whole map its tasks no longer count, and Bea counts as a shopper.
+    figures = _figures(client.get(API, headers=region.admin.headers).json)
+    assert (CELL_A, "strained", 3, 2, 1, 0) in figures
+    assert (CELL_C, "provision_only", 0, 0, 1, 0) in figures

@@ -250,7 +250,9 @@ def _people_by_cell(
 
 
 def count_people(roles: Sequence[VolunteerRole], now: datetime) -> dict[str, int]:
-    """Live: on duty now, home area set, qualified for at least one of ``roles``."""
+    """Live: on duty now, home area set, qualified for at least one of ``roles`` (a
+    role no longer offered qualifies nobody, as ``onboarding.qualification`` says)."""
+    roles = [role for role in roles if role.is_active]
     if not roles:
         return {}
     qualified = or_(*(and_(*_qualified(role, now)) for role in roles))
