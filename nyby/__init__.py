@@ -78,6 +78,7 @@ def _register_blueprints(api: object) -> None:
     from nyby.members.resources import blp as members
     from nyby.notifications.resources import blp as notifications
     from nyby.onboarding.resources import blp as onboarding
+    from nyby.provision.resources import blp as provision
     from nyby.recognition.resources import blp as recognition
     from nyby.safeguarding.resources import blp as safeguarding
     from nyby.tasks.resources import blp as tasks
@@ -99,6 +100,7 @@ def _register_blueprints(api: object) -> None:
         expenses,
         feedback,
         recognition,
+        provision,
     ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 

@@ -26,6 +26,7 @@ from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
+from nyby.provision.models import ProvisionCell
 from nyby.recognition.models import ActivityRecord, Badge, RecognitionOptOut
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
@@ -61,6 +62,7 @@ __all__ = [
     "OutgoingMail",
     "PassportCheck",
     "PassportConsent",
+    "ProvisionCell",
     "PushSubscription",
     "RecognitionOptOut",
     "RefreshToken",

@@ -33,6 +33,7 @@ from nyby.onboarding.models import (
     PassportConsent,
     RoleAssignment,
 )
+from nyby.provision.models import ProvisionCell
 from nyby.recognition.models import ActivityRecord, Badge, RecognitionOptOut
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
@@ -273,6 +274,12 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                     content_type="image/png",
                     size_bytes=len(PNG),
                     storage_key=key,
+                )
+            )
+            # The need-versus-provision snapshot: its one cell (people on duty there).
+            db.session.add(
+                ProvisionCell(
+                    area_cell=place.area_cell, role_key=role.key, people=1, refreshed_at=utcnow()
                 )
             )
             # The chat, with a file, and a failed contact that escalated.

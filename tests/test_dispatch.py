@@ -400,6 +400,7 @@ def test_a_wave_lost_with_its_job_goes_out_with_the_sweep(
     app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person, monkeypatch: Any
 ) -> None:
     amy = helper(app, world, borough)
+
     # Redis is down when the task is posted: the enqueue after commit fails.
     class Down:
         def enqueue_many(self, calls: Any) -> None:

@@ -13,7 +13,7 @@ import nyby.core.db
 from nyby.tenancy.rls import drop_tenant_rls, enable_tenant_rls
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

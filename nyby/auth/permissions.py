@@ -33,6 +33,7 @@ class Action(StrEnum):
     CLAIM_EXPENSES = "claim_expenses"
     DECIDE_EXPENSES = "decide_expenses"
     SEND_THANKS = "send_thanks"
+    VIEW_NEED_PROVISION = "view_need_provision"
 
 
 ALL_ROLES = frozenset(Role)
@@ -71,6 +72,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.DECIDE_EXPENSES: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # A thumbs-up to a volunteer (nyby.feedback).
     Action.SEND_THANKS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Where tasks go unmet against who is on duty, by area (nyby.provision).
+    Action.VIEW_NEED_PROVISION: frozenset({Role.ADMIN, Role.COORDINATOR}),
 }
 
 

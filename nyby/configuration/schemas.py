@@ -225,6 +225,19 @@ class ExpensePolicySchema(StrictSchema):
     )
 
 
+class NeedProvisionSchema(StrictSchema):
+    """The need-versus-provision map (nyby.provision): defaults filled in, as for dispatch."""
+
+    # 4 (a county's districts, ~22 km edge) to 7 (the area cell stored with every place,
+    # ~1.4 km edge); 6 (~3.2 km edge, a neighbourhood) by default.
+    resolution = ma.fields.Integer(
+        strict=True,
+        load_default=6,
+        validate=ma.validate.Range(min=4, max=7),
+        metadata={"description": "H3 resolution of the map's areas, 4 (large) to 7 (small)"},
+    )
+
+
 class CheckTypeFileSchema(StrictSchema):
     key = Key(required=True)
     name = _name(required=True)
@@ -514,6 +527,9 @@ class TenantFileSchema(StrictSchema):
     recognition = ma.fields.Nested(
         RecognitionSettingsSchema, load_default=lambda: RecognitionSettingsSchema().load({})
     )
+    need_provision = ma.fields.Nested(
+        NeedProvisionSchema, load_default=lambda: NeedProvisionSchema().load({})
+    )
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeFileSchema), load_default=list)
     categories = ma.fields.List(ma.fields.Nested(CategoryFileSchema), load_default=list)
     teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
@@ -712,6 +728,10 @@ class ExpensePolicyDumpSchema(ma.Schema):
     mileage_rate_per_km = ma.fields.String()
 
 
+class NeedProvisionDumpSchema(ma.Schema):
+    resolution = ma.fields.Integer()  # absent in tenants stored before it existed
+
+
 class DispatchWeightsDumpSchema(ma.Schema):
     distance = ma.fields.Float(required=True)
     continuity = ma.fields.Float(required=True)
@@ -810,6 +830,7 @@ class ConfigurationSchema(ma.Schema):
     task_support = ma.fields.Nested(TaskSupportDumpSchema, required=True)
     expense_policy = ma.fields.Nested(ExpensePolicyDumpSchema, required=True)
     recognition = ma.fields.Nested(RecognitionSettingsDumpSchema, required=True)
+    need_provision = ma.fields.Nested(NeedProvisionDumpSchema, required=True)
     check_types = ma.fields.List(ma.fields.Nested(CheckTypeDumpSchema), required=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryDumpSchema), required=True)
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)

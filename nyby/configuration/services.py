@@ -36,7 +36,14 @@ from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
 TENANT_FIELDS = ("name", "kind", "locale", "timezone", "volunteer_agreement")
-TENANT_DICTS = ("branding", "dispatch_policy", "task_support", "expense_policy", "recognition")
+TENANT_DICTS = (
+    "branding",
+    "dispatch_policy",
+    "task_support",
+    "expense_policy",
+    "recognition",
+    "need_provision",
+)
 # Stored verbatim until they get their own models (campaigns have theirs: campaigns/).
 RESERVED = (("success_criteria", "success criterion"),)
 CHECK_FIELDS = ("name", "description", "kind", "evidence", "validity_months", "training")
@@ -164,6 +171,7 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
         "task_support": copy.deepcopy(tenant.task_support or {}),
         "expense_policy": copy.deepcopy(tenant.expense_policy or {}),
         "recognition": copy.deepcopy(tenant.recognition or {}),
+        "need_provision": copy.deepcopy(tenant.need_provision or {}),
         "check_types": [_check_entry(check) for check in checks],
         "categories": [
             {"key": category.key, **{field: getattr(category, field) for field in CATEGORY_FIELDS}}

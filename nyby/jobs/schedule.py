@@ -14,6 +14,8 @@ from nyby.dispatch.jobs import send_due_waves
 from nyby.jobs.queues import enqueue, tenant_job
 from nyby.notifications.jobs import send_no_tasks_digest, send_waiting_mail
 from nyby.onboarding.jobs import sweep_check_expiry
+from nyby.provision.jobs import refresh_provision
+from nyby.provision.services import REFRESH_EVERY
 from nyby.recognition.jobs import award_badges
 from nyby.tasks.series import generate_series_occurrences
 from nyby.tasks.services import expire_overdue_tasks
@@ -63,6 +65,8 @@ SCHEDULE = [
     Periodic("send-due-waves", timedelta(minutes=1), for_each_tenant(send_due_waves)),
     # Years active and badges missed by a lost job; completing a task awards at once.
     Periodic("award-badges", timedelta(hours=1), for_each_tenant(award_badges)),
+    # Who is on duty and qualified per area, for the need-versus-provision map.
+    Periodic("refresh-provision", REFRESH_EVERY, for_each_tenant(refresh_provision)),
 ]
 
 

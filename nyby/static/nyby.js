@@ -39,6 +39,34 @@
     });
   }
 
+  // Need-versus-provision maps (provision/_map.html): the areas as coloured H3 cells.
+  // Without Leaflet the map stays hidden; the legend and the table hold the same figures.
+  document.querySelectorAll("[data-provision]").forEach(function (element) {
+    window.addEventListener("load", function () {
+      if (!window.L) { return; }
+      var data = JSON.parse(element.dataset.provision);
+      if (!data.features.length) { return; }
+      var colours = JSON.parse(element.dataset.colours);
+      var words = JSON.parse(element.dataset.words);
+      element.hidden = false;
+      var view = window.L.map(element, { scrollWheelZoom: false });
+      var tiles = document.documentElement.dataset.tiles;
+      if (tiles) { window.L.tileLayer(tiles, { maxZoom: 18 }).addTo(view); }
+      var layer = window.L.geoJSON(data, {
+        style: function (feature) {
+          var colour = colours[feature.properties.state];
+          return { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.45 };
+        },
+        onEachFeature: function (feature, shape) {
+          var p = feature.properties;
+          shape.bindPopup(p.posted + " " + words.posted + ", " + p.unmet + " " + words.unmet +
+            ", " + p.people + " " + words.people);
+        }
+      }).addTo(view);
+      view.fitBounds(layer.getBounds(), { padding: [10, 10], maxZoom: 13 });
+    });
+  });
+
   // A task's page keeps its status current while the task is under way.
   var task = document.querySelector("[data-refresh=on]");
   if (task && window.fetch) {

@@ -30,6 +30,8 @@ class Tenant(Timestamped, Base):
     expense_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Badge milestones and tiers, the leaderboard switch (nyby.recognition).
     recognition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The need-versus-provision map's H3 resolution (nyby.provision).
+    need_provision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Sections of the tenant file whose own models arrive with later issues
     # (campaigns, success criteria): kept verbatim so export round-trips them.
     reserved_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -87,6 +87,8 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.volunteers", _("Volunteers"))]
     if actor.can(Action.VIEW_MEMBERS) or actor.can(Action.VERIFY_VOLUNTEERS):
         menu += [("web.campaigns", _("Campaigns"))]
+    if actor.can(Action.VIEW_NEED_PROVISION):
+        menu += [("web.need_provision_page", _("Need and provision"))]
     if actor.can(Action.CHANGE_MEMBERS):
         menu += [("web.invitations_page", _("Invite staff"))]
     if actor.can(Action.CHANGE_CONFIGURATION):
