@@ -1,7 +1,7 @@
 """recognition: badges, opt-outs, issued activity records, the tenant's recognition settings
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 """
 
 from __future__ import annotations
