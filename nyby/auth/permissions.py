@@ -33,6 +33,7 @@ class Action(StrEnum):
     CLAIM_EXPENSES = "claim_expenses"
     DECIDE_EXPENSES = "decide_expenses"
     SEND_THANKS = "send_thanks"
+    EXPORT_DATA = "export_data"
 
 
 ALL_ROLES = frozenset(Role)
@@ -71,6 +72,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.DECIDE_EXPENSES: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # A thumbs-up to a volunteer (nyby.feedback).
     Action.SEND_THANKS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Whole-tenant CSV files of tasks, volunteers and metrics, made by a job (nyby.exports).
+    Action.EXPORT_DATA: frozenset({Role.ADMIN}),
 }
 
 

@@ -63,7 +63,12 @@ class RedisQueue:
         self.rq = rq.Queue("default", connection=client)
 
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.rq.enqueue(func, *args)
+        # A job that may run long (an export) says so with a ``job_timeout`` attribute.
+        timeout = getattr(func, "job_timeout", None)
+        if timeout is None:
+            self.rq.enqueue(func, *args)
+        else:
+            self.rq.enqueue(func, *args, job_timeout=timeout)
 
     def join(self) -> None:
         """Nothing to wait for here: RQ workers are other processes."""

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from nyby.core import idempotency
 from nyby.core.db import db
 from nyby.dispatch.jobs import send_due_waves
+from nyby.exports.jobs import send_queued_exports
 from nyby.jobs.queues import enqueue, tenant_job
 from nyby.notifications.jobs import send_no_tasks_digest, send_waiting_mail
 from nyby.onboarding.jobs import sweep_check_expiry
@@ -60,6 +61,8 @@ SCHEDULE = [
     Periodic("sweep-check-expiry", timedelta(hours=24), for_each_tenant(sweep_check_expiry)),
     # Waves are due by the minute; each due task's wave is its own (idempotent) job.
     Periodic("send-due-waves", timedelta(minutes=1), for_each_tenant(send_due_waves)),
+    # Exports asked for while Redis was down, or left by a dead worker.
+    Periodic("send-queued-exports", timedelta(minutes=1), for_each_tenant(send_queued_exports)),
 ]
 
 
