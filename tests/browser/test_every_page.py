@@ -19,7 +19,7 @@ from tests.tasking import post_task, qualify
 from tests.test_invitations import mailed_token
 
 # Addresses that answer with a file to save rather than a page.
-DOWNLOADS = {"web.export_expenses"}
+DOWNLOADS = {"web.export_expenses", "web.download_export"}
 
 
 def _pages(
@@ -115,6 +115,10 @@ def test_every_page_passes_axe_for_every_kind_of_person(
         )  # fmt: skip
         db.session.commit()
     admin = world.person(borough, Role.ADMIN)
+    # An export the admin asked for (its download is a file, not a page).
+    ids["export_id"] = client.post(
+        "/api/v1/tenants/borough/exports", json={"kind": "tasks"}, headers=admin.headers
+    ).json["id"]
     # An invitation's mailed link, as the invited person opens it.
     invited = client.post(
         "/api/v1/tenants/borough/invitations",
@@ -146,8 +150,13 @@ def test_every_page_passes_axe_for_every_kind_of_person(
             assert_accessible(phone)
             screenshot(phone, f"page-{endpoint.removeprefix('web.')}-{who}")
             checked.add(endpoint)
-    # Every page was opened by someone, but for these three: the app manifest and the
-    # expenses export (not HTML), and a check's training page (a 404 without a training
-    # module; test_checks.py).
+    # Every page was opened by someone, but for these four: the app manifest and the
+    # expenses and exports downloads (not HTML), and a check's training page (a 404
+    # without a training module; test_checks.py).
     unchecked = {endpoint for endpoint, _ in pages} - checked
-    assert unchecked == {"web.manifest", "web.training", "web.export_expenses"}, sorted(unchecked)
+    assert unchecked == {
+        "web.manifest",
+        "web.training",
+        "web.export_expenses",
+        "web.download_export",
+    }, sorted(unchecked)
