@@ -513,3 +513,28 @@ def test_the_page_asks_shows_progress_and_downloads(
     assert download.status_code == 200 and download.data.decode().startswith(TASK_HEADER)
     # The admins' menu leads here; a volunteer's does not.
     assert 'href="/t/borough/exports"' in browser.get("/t/borough/").text
+
+
+def test_a_running_export_shows_its_progress_in_the_api_and_on_the_page(
+    app: Flask, client: FlaskClient, borough: Any, admin: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: None)
+    export_id = ask(client, admin)["id"]
+    with app.app_context(), tenant_scope(borough.id):
+        db.session.execute(
+            update(Export)
+            .where(Export.id == uuid.UUID(export_id))
+            .values(status="running", rows_done=2000, rows_total=5000, heartbeat_at=utcnow())
+        )
+        db.session.commit()
+    shown = client.get(f"{EXPORTS}/{export_id}", headers=admin.headers).json
+    assert (shown["status"], shown["rows_done"], shown["rows_total"], shown["percent"]) == (
+        "running",
+        2000,
+        5000,
+        40,
+    )
+    assert shown["download_url"] is None
+    page = signed_in(app, admin).get("/t/borough/exports").text
+    assert "Being written" in page and "2000 of 5000 rows (40%)" in page
+    assert re.search(r'<progress [^>]*max="5000" value="2000"', page)
