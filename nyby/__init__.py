@@ -74,6 +74,7 @@ def _register_blueprints(api: object) -> None:
     from nyby.dispatch.resources import blp as dispatch
     from nyby.escalations.resources import blp as escalations
     from nyby.expenses.resources import blp as expenses
+    from nyby.exports.resources import blp as exports
     from nyby.feedback.resources import blp as feedback
     from nyby.members.resources import blp as members
     from nyby.notifications.resources import blp as notifications
@@ -101,6 +102,7 @@ def _register_blueprints(api: object) -> None:
         feedback,
         recognition,
         provision,
+        exports,
     ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 

@@ -22,6 +22,7 @@ from nyby.core.idempotency import IdempotencyRecord
 from nyby.dispatch.models import Offer, TaskDispatch
 from nyby.escalations.models import ContactAttempt, Escalation
 from nyby.expenses.models import ExpenseClaim
+from nyby.exports.models import Export
 from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
@@ -53,6 +54,7 @@ __all__ = [
     "ContactAttempt",
     "Escalation",
     "ExpenseClaim",
+    "Export",
     "IdempotencyRecord",
     "Invitation",
     "Membership",

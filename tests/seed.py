@@ -22,6 +22,7 @@ from nyby.core.idempotency import IdempotencyRecord
 from nyby.dispatch.models import Offer, TaskDispatch
 from nyby.escalations.models import ContactAttempt, Escalation
 from nyby.expenses.models import ExpenseClaim
+from nyby.exports.models import Export
 from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.geo import Place
 from nyby.integrations.storage import tenant_files
@@ -251,6 +252,7 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                         receipt_content_type="image/png",
                         receipt_size_bytes=len(PNG),
                     ),
+                    Export(kind="tasks", parameters={}, requested_by=nurse.membership.id),
                     TaskFeedback(
                         task_id=task.id, author_id=nurse.membership.id, side="poster", rating=5
                     ),

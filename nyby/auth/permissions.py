@@ -34,6 +34,7 @@ class Action(StrEnum):
     DECIDE_EXPENSES = "decide_expenses"
     SEND_THANKS = "send_thanks"
     VIEW_NEED_PROVISION = "view_need_provision"
+    EXPORT_DATA = "export_data"
 
 
 ALL_ROLES = frozenset(Role)
@@ -74,6 +75,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.SEND_THANKS: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Where tasks go unmet against who is on duty, by area (nyby.provision).
     Action.VIEW_NEED_PROVISION: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Whole-tenant CSV files of tasks, volunteers and metrics, made by a job (nyby.exports).
+    Action.EXPORT_DATA: frozenset({Role.ADMIN}),
 }
 
 

@@ -26,6 +26,7 @@ from nyby.configuration.schemas import ExpensePolicySchema
 from nyby.core.api import Rows
 from nyby.core.db import db, new_id, utcnow
 from nyby.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from nyby.core.spreadsheet import safe_cell
 from nyby.expenses.models import ClaimStatus, ExpenseCategory, ExpenseClaim
 from nyby.integrations.storage import JPEG, PDF, PNG, check_upload, tenant_files
 from nyby.members.services import display_names
@@ -295,15 +296,15 @@ def export_csv(actor: Actor, start: date | None, end: date | None) -> str:
                 view["id"],
                 decided.astimezone(zone).isoformat(timespec="seconds") if decided else "",
                 view["claimant_id"],
-                _cell(view["claimant_name"]),
+                safe_cell(view["claimant_name"]),
                 view["task_id"],
                 view["category"],
-                _cell(view["description"]),
+                safe_cell(view["description"]),
                 "" if view["distance_km"] is None else f"{view['distance_km']:f}",
                 view["rate_per_km"] or "",
                 f"{view['amount']:.2f}",
                 view["currency"],
-                _cell(view["decided_by_name"] or ""),
+                safe_cell(view["decided_by_name"] or ""),
                 "yes" if view["has_receipt"] else "no",
             ]
         )
@@ -313,8 +314,3 @@ def export_csv(actor: Actor, start: date | None, end: date | None) -> str:
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
-
-
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

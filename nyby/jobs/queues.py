@@ -67,7 +67,12 @@ class RedisQueue:
         self.rq = rq.Queue("default", connection=client)
 
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.rq.enqueue(func, *args)
+        # A job that may run long (an export) says so with a ``job_timeout`` attribute.
+        timeout = getattr(func, "job_timeout", None)
+        if timeout is None:
+            self.rq.enqueue(func, *args)
+        else:
+            self.rq.enqueue(func, *args, job_timeout=timeout)
 
     def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
         """One round trip to Redis for them all (a wave's offers and their deliveries)."""

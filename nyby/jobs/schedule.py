@@ -11,6 +11,7 @@ from sqlalchemy import select
 from nyby.core import idempotency
 from nyby.core.db import db
 from nyby.dispatch.jobs import send_due_waves
+from nyby.exports.jobs import send_queued_exports
 from nyby.jobs.queues import enqueue, tenant_job
 from nyby.notifications.jobs import send_no_tasks_digest, send_waiting_mail
 from nyby.onboarding.jobs import sweep_check_expiry
@@ -67,6 +68,8 @@ SCHEDULE = [
     Periodic("award-badges", timedelta(hours=1), for_each_tenant(award_badges)),
     # Who is on duty and qualified per area, for the need-versus-provision map.
     Periodic("refresh-provision", REFRESH_EVERY, for_each_tenant(refresh_provision)),
+    # Exports asked for while Redis was down, or left by a dead worker.
+    Periodic("send-queued-exports", timedelta(minutes=1), for_each_tenant(send_queued_exports)),
 ]
 
 

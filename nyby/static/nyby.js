@@ -86,6 +86,37 @@
     }, 10000);
   }
 
+  // The exports page follows its exports while any is being written: the list is
+  // fetched again and swapped in, and the status line (a polite live region) says when
+  // one is ready or has failed, rather than reading out every step of the progress.
+  var exportsList = document.querySelector("[data-exports-refresh]");
+  if (exportsList && window.fetch) {
+    var exportsNews = document.getElementById("exports-news");
+    var exportsTimer = null;
+    var followExports = function () {
+      window.fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("exports-list");
+          if (!fresh) { return; }
+          fresh.querySelectorAll("[data-status]").forEach(function (card) {
+            var before = document.getElementById(card.id);
+            if (before && before.dataset.status !== card.dataset.status && card.dataset.announce) {
+              exportsNews.textContent = card.dataset.announce;
+            }
+          });
+          exportsList.innerHTML = fresh.innerHTML;
+          exportsList.dataset.exportsRefresh = fresh.dataset.exportsRefresh;
+          if (fresh.dataset.exportsRefresh !== "on") { window.clearInterval(exportsTimer); }
+        })
+        .catch(function () {});
+    };
+    if (exportsList.dataset.exportsRefresh === "on") {
+      exportsTimer = window.setInterval(followExports, 2000);
+    }
+  }
+
   // A half-written form is kept in this browser until it has been sent and accepted:
   // an expired session, a lost connection or a closed tab loses nothing.
   var store = null;

@@ -43,6 +43,7 @@ def init_web(app: Flask) -> None:
     import nyby.dispatch.views
     import nyby.escalations.views
     import nyby.expenses.views
+    import nyby.exports.views
     import nyby.feedback.views
     import nyby.members.duty_views
     import nyby.members.invitation_views

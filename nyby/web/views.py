@@ -95,6 +95,8 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.dead_letters", _("Undelivered messages"))]
     if actor.can(Action.VIEW_AUDIT):
         menu += [("web.audit_trail", _("Audit trail"))]
+    if actor.can(Action.EXPORT_DATA):
+        menu += [("web.exports", _("Exports"))]
     from nyby.chat.views import unread_count
 
     unread = unread_count(actor)

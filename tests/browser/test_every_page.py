@@ -19,7 +19,7 @@ from tests.tasking import post_task, qualify
 from tests.test_invitations import mailed_token
 
 # Addresses that answer with a file to save rather than a page.
-DOWNLOADS = {"web.export_expenses", "web.record_csv", "web.record_pdf"}
+DOWNLOADS = {"web.export_expenses", "web.record_csv", "web.record_pdf", "web.download_export"}
 
 
 def _pages(
@@ -115,6 +115,10 @@ def test_every_page_passes_axe_for_every_kind_of_person(
         )  # fmt: skip
         db.session.commit()
     admin = world.person(borough, Role.ADMIN)
+    # An export the admin asked for (its download is a file, not a page).
+    ids["export_id"] = client.post(
+        "/api/v1/tenants/borough/exports", json={"kind": "tasks"}, headers=admin.headers
+    ).json["id"]
     # An invitation's mailed link, as the invited person opens it.
     invited = client.post(
         "/api/v1/tenants/borough/invitations",
@@ -159,8 +163,8 @@ def test_every_page_passes_axe_for_every_kind_of_person(
             assert_accessible(phone)
             screenshot(phone, f"page-{endpoint.removeprefix('web.')}-{who}")
             checked.add(endpoint)
-    # Every page was opened by someone, but for these: the app manifest, the expenses
-    # export and an activity record's CSV and PDF (not HTML), and a check's training page
-    # (a 404 without a training module; test_checks.py).
+    # Every page was opened by someone, but for these: the app manifest, the downloads
+    # (files, not HTML), and a check's training page (a 404 without a training module;
+    # test_checks.py).
     unchecked = {endpoint for endpoint, _ in pages} - checked
     assert unchecked == {"web.manifest", "web.training", *DOWNLOADS}, sorted(unchecked)

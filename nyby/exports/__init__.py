@@ -1,0 +1,1 @@
+"""Admins' exports: whole-tenant CSV files (tasks, volunteers, metrics) made by a job."""
