@@ -107,3 +107,40 @@ def test_run_due_enqueues_each_sweep_once_per_interval(app: Flask) -> None:
         assert calls == ["ran"]
     finally:
         schedule.SCHEDULE = original
+
+
+def test_a_transactions_jobs_go_out_together_after_commit_and_never_after_rollback(
+    app: Flask, world: World
+) -> None:
+    """What one transaction enqueues reaches the queue in one call once it commits (RQ:
+    one round trip, a long job keeping its own timeout); a rollback enqueues nothing."""
+    from nyby.exports.jobs import run_export
+    from nyby.jobs.queues import enqueue_after_commit
+
+    tenant = world.tenant("borough")
+    queue = app.extensions["nyby.queue"]
+    calls: list[list[object]] = []
+    real = queue.enqueue_many
+
+    def counted(batch: list[object]) -> None:
+        calls.append(batch)
+
+    queue.enqueue_many = counted
+    try:
+        with app.app_context(), tenant_scope(tenant.id):
+            db.session.scalar(select(func.count()).select_from(Membership))
+            enqueue_after_commit(_count_members, str(tenant.id))
+            db.session.rollback()
+            enqueue_after_commit(_count_members, str(tenant.id))
+            enqueue_after_commit(run_export, str(tenant.id), "an-export")
+            assert calls == []  # nothing before the commit
+            db.session.commit()
+    finally:
+        del queue.enqueue_many
+    assert [[func for func, _ in batch] for batch in calls] == [[_count_members, run_export]]
+    if hasattr(queue, "rq"):
+        real(calls[0])
+        timeouts = {job.func_name.rsplit(".", 1)[-1]: job.timeout for job in queue.rq.jobs}
+        assert timeouts["run_export"] == run_export.job_timeout
+        for job in queue.rq.jobs:
+            job.delete()

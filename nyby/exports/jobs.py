@@ -60,7 +60,7 @@ def run_export(export_id: str) -> bool:
         return False
 
 
-# RQ reads this when the job is enqueued (``queues.RedisQueue``).
+# RQ reads this when the job is enqueued (``queues.RedisQueue.enqueue_many``).
 setattr(run_export, "job_timeout", JOB_TIMEOUT_SECONDS)  # noqa: B010
 
 

@@ -71,10 +71,9 @@ def enqueue_run(export_id: uuid.UUID) -> None:
     """After the commit, and never if it rolls back. If Redis is down the enqueue fails
     (logged); the row stays queued and the sweep sends it."""
     from nyby.exports.jobs import run_export
-    from nyby.jobs import queues
+    from nyby.jobs.queues import enqueue_after_commit
 
-    tenant_id = str(current_tenant_id())
-    db.on_commit(lambda: queues.enqueue(run_export, tenant_id, str(export_id)))
+    enqueue_after_commit(run_export, str(current_tenant_id()), str(export_id))
 
 
 def list_exports(actor: Actor) -> Rows:

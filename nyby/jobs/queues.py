@@ -67,16 +67,17 @@ class RedisQueue:
         self.rq = rq.Queue("default", connection=client)
 
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        # A job that may run long (an export) says so with a ``job_timeout`` attribute.
-        timeout = getattr(func, "job_timeout", None)
-        if timeout is None:
-            self.rq.enqueue(func, *args)
-        else:
-            self.rq.enqueue(func, *args, job_timeout=timeout)
+        self.enqueue_many([(func, args)])
 
     def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
-        """One round trip to Redis for them all (a wave's offers and their deliveries)."""
-        self.rq.enqueue_many([rq.Queue.prepare_data(func, args) for func, args in calls])
+        """One round trip to Redis for them all (a wave's offers and their deliveries). A
+        job that may run long (an export) says so with a ``job_timeout`` attribute."""
+        self.rq.enqueue_many(
+            [
+                rq.Queue.prepare_data(func, args, timeout=getattr(func, "job_timeout", None))
+                for func, args in calls
+            ]
+        )
 
     def join(self) -> None:
         """Nothing to wait for here: RQ workers are other processes."""
