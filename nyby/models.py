@@ -26,6 +26,7 @@ from nyby.feedback.models import TaskFeedback, Thanks
 from nyby.members.models import Invitation, Membership, MembershipTeam
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
+from nyby.reporting.models import CriterionEvaluation, SuccessCriterion
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.models import Tenant
@@ -47,6 +48,7 @@ __all__ = [
     "ClientProfessional",
     "ConcernNote",
     "ContactAttempt",
+    "CriterionEvaluation",
     "Escalation",
     "ExpenseClaim",
     "IdempotencyRecord",
@@ -65,6 +67,7 @@ __all__ = [
     "RoleCheckType",
     "RolePostingTeam",
     "SafeguardingConcern",
+    "SuccessCriterion",
     "Task",
     "TaskAttachment",
     "TaskCategory",

@@ -33,6 +33,7 @@ class Action(StrEnum):
     CLAIM_EXPENSES = "claim_expenses"
     DECIDE_EXPENSES = "decide_expenses"
     SEND_THANKS = "send_thanks"
+    VIEW_REPORTS = "view_reports"
 
 
 ALL_ROLES = frozenset(Role)
@@ -71,6 +72,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.DECIDE_EXPENSES: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # A thumbs-up to a volunteer (nyby.feedback).
     Action.SEND_THANKS: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # The dashboard, its metrics and success criteria (nyby.reporting); changing the
+    # criteria is CHANGE_CONFIGURATION, as they are part of the tenant file.
+    Action.VIEW_REPORTS: frozenset({Role.ADMIN, Role.COORDINATOR}),
 }
 
 

@@ -19,6 +19,8 @@ import babel.numbers
 import marshmallow as ma
 
 from nyby.configuration.models import CheckKind, DispatchMode, Evidence
+from nyby.reporting.metrics import METRICS, valid_area
+from nyby.reporting.models import DEFAULT_AT_RISK_MARGIN, Comparison, Period
 
 KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"  # the tenant slug appears in every URL
@@ -412,6 +414,58 @@ class CampaignFileSchema(StrictSchema):
             raise ma.ValidationError("Must not be before starts_on.", "ends_on")
 
 
+def _area(cell: str) -> None:
+    if not valid_area(cell):
+        raise ma.ValidationError(
+            "Must be an H3 cell id at resolution 4 to 7 (the tenant's areas or coarser)."
+        )
+
+
+class SuccessCriterionFileSchema(StrictSchema):
+    """A success criterion: a metric compared with a target over a week, month or
+    quarter (the tenant's time zone), for the whole tenant or one role and/or area."""
+
+    key = Key(required=True)
+    name = _name(required=True)
+    metric = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(list(METRICS)),
+        metadata={"description": "A metric's key (README: the metrics table)"},
+    )
+    comparison = ma.fields.String(
+        load_default=Comparison.AT_LEAST.value,
+        validate=ma.validate.OneOf([c.value for c in Comparison]),
+    )
+    target = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0),
+        metadata={"description": "Minutes for times, a fraction (0..1) for rates"},
+    )
+    period = ma.fields.String(
+        load_default=Period.MONTH.value, validate=ma.validate.OneOf([p.value for p in Period])
+    )
+    role = Key(load_default=None, allow_none=True, metadata={"description": "A role's key"})
+    area = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_area,
+        metadata={"description": "An H3 cell at resolution 4 to 7"},
+    )
+    at_risk_margin = ma.fields.Float(
+        load_default=DEFAULT_AT_RISK_MARGIN,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0, max=1),
+        metadata={"description": "Missing the target by at most this share of it: at risk"},
+    )
+
+    @ma.validates_schema
+    def _rates_are_fractions(self, data: dict[str, Any], **kwargs: Any) -> None:
+        metric = METRICS.get(data.get("metric", ""))
+        if metric is not None and metric.unit == "fraction" and data.get("target", 0) > 1:
+            raise ma.ValidationError("A rate's target is a fraction from 0 to 1.", "target")
+
+
 class ReservedEntries(ma.fields.Field[list[dict[str, Any]]]):
     """A section whose models arrive later: a list of mappings, kept verbatim.
 
@@ -514,12 +568,21 @@ class TenantFileSchema(StrictSchema):
     teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
     roles = ma.fields.List(ma.fields.Nested(RoleFileSchema), load_default=list)
     campaigns = ma.fields.List(ma.fields.Nested(CampaignFileSchema), load_default=list)
-    success_criteria = ReservedEntries(("key", "metric"), load_default=list)
+    success_criteria = ma.fields.List(
+        ma.fields.Nested(SuccessCriterionFileSchema), load_default=list
+    )
 
     @ma.validates_schema
     def keys_are_unique_and_known(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, dict[int, Any]] = {}
-        for section in ("check_types", "categories", "teams", "roles", "campaigns"):
+        for section in (
+            "check_types",
+            "categories",
+            "teams",
+            "roles",
+            "campaigns",
+            "success_criteria",
+        ):
             seen: set[str] = set()
             for index, item in enumerate(data[section]):
                 if item["key"] in seen:
@@ -558,6 +621,13 @@ class TenantFileSchema(StrictSchema):
             }
             if unknown:
                 errors.setdefault("campaigns", {}).setdefault(index, {})["roles"] = unknown
+        roles = {role["key"] for role in data["roles"]}
+        for index, criterion in enumerate(data["success_criteria"]):
+            if criterion["role"] is not None and criterion["role"] not in roles:
+                errors.setdefault("success_criteria", {}).setdefault(index, {})["role"] = [
+                    f"Criterion {criterion['key']!r} names role {criterion['role']!r}, which "
+                    "is not defined under roles in this file."
+                ]
         if errors:
             raise ma.ValidationError(errors)  # type: ignore[arg-type]
 
@@ -791,6 +861,18 @@ class CampaignDumpSchema(ma.Schema):
     target_sign_ups = ma.fields.Integer(allow_none=True)
 
 
+class SuccessCriterionDumpSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    metric = ma.fields.String(required=True)
+    comparison = ma.fields.String(required=True)
+    target = ma.fields.Float(required=True)
+    period = ma.fields.String(required=True)
+    role = ma.fields.String(allow_none=True)
+    area = ma.fields.String(allow_none=True)
+    at_risk_margin = ma.fields.Float(required=True)
+
+
 class ConfigurationSchema(ma.Schema):
     """The whole configuration document, in the file's shape (what ``export`` returns)."""
 
@@ -809,4 +891,6 @@ class ConfigurationSchema(ma.Schema):
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)
     roles = ma.fields.List(ma.fields.Nested(RoleDumpSchema), required=True)
     campaigns = ma.fields.List(ma.fields.Nested(CampaignDumpSchema), required=True)
-    success_criteria = ma.fields.List(ma.fields.Dict(), required=True)
+    success_criteria = ma.fields.List(
+        ma.fields.Nested(SuccessCriterionDumpSchema), required=True
+    )

@@ -118,6 +118,8 @@ class Task(TaskDetails, TenantScoped, Timestamped, Base):
         # One occurrence per start: two generators running at once cannot duplicate a visit.
         UniqueConstraint("tenant_id", "series_id", "earliest_start"),
         Index("ix_tasks_tenant_id_client_id", "tenant_id", "client_id"),
+        # The metrics count tasks created in a period by role and status (nyby.reporting).
+        Index("ix_tasks_created", "tenant_id", "created_at", "role_id", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
