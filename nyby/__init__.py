@@ -78,6 +78,7 @@ def _register_blueprints(api: object) -> None:
     from nyby.members.resources import blp as members
     from nyby.notifications.resources import blp as notifications
     from nyby.onboarding.resources import blp as onboarding
+    from nyby.reporting.resources import blp as reporting
     from nyby.safeguarding.resources import blp as safeguarding
     from nyby.tasks.resources import blp as tasks
 
@@ -97,6 +98,7 @@ def _register_blueprints(api: object) -> None:
         safeguarding,
         expenses,
         feedback,
+        reporting,
     ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 

@@ -414,7 +414,7 @@ class CampaignFileSchema(StrictSchema):
             raise ma.ValidationError("Must not be before starts_on.", "ends_on")
 
 
-def _area(cell: str) -> None:
+def validate_area(cell: str) -> None:
     if not valid_area(cell):
         raise ma.ValidationError(
             "Must be an H3 cell id at resolution 4 to 7 (the tenant's areas or coarser)."
@@ -449,7 +449,7 @@ class SuccessCriterionFileSchema(StrictSchema):
     area = ma.fields.String(
         load_default=None,
         allow_none=True,
-        validate=_area,
+        validate=validate_area,
         metadata={"description": "An H3 cell at resolution 4 to 7"},
     )
     at_risk_margin = ma.fields.Float(
@@ -891,6 +891,4 @@ class ConfigurationSchema(ma.Schema):
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)
     roles = ma.fields.List(ma.fields.Nested(RoleDumpSchema), required=True)
     campaigns = ma.fields.List(ma.fields.Nested(CampaignDumpSchema), required=True)
-    success_criteria = ma.fields.List(
-        ma.fields.Nested(SuccessCriterionDumpSchema), required=True
-    )
+    success_criteria = ma.fields.List(ma.fields.Nested(SuccessCriterionDumpSchema), required=True)

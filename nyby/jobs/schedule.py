@@ -14,6 +14,7 @@ from nyby.dispatch.jobs import send_due_waves
 from nyby.jobs.queues import enqueue, tenant_job
 from nyby.notifications.jobs import send_no_tasks_digest, send_waiting_mail
 from nyby.onboarding.jobs import sweep_check_expiry
+from nyby.reporting.jobs import evaluate_success_criteria
 from nyby.tasks.series import generate_series_occurrences
 from nyby.tasks.services import expire_overdue_tasks
 from nyby.tenancy.models import Tenant
@@ -60,6 +61,12 @@ SCHEDULE = [
     Periodic("sweep-check-expiry", timedelta(hours=24), for_each_tenant(sweep_check_expiry)),
     # Waves are due by the minute; each due task's wave is its own (idempotent) job.
     Periodic("send-due-waves", timedelta(minutes=1), for_each_tenant(send_due_waves)),
+    # Re-measures the current period (and the one just ended) in place: idempotent.
+    Periodic(
+        "evaluate-success-criteria",
+        timedelta(hours=1),
+        for_each_tenant(evaluate_success_criteria),
+    ),
 ]
 
 

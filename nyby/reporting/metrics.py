@@ -46,7 +46,6 @@ period's end (the NHS evaluation's figures are totals to a date):
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -184,7 +183,9 @@ def _task_conditions(window: Window, scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def task_counts(window: Window, scope: Scope, *, by_role: bool = False) -> dict[Any, dict[str, int]]:
+def task_counts(
+    window: Window, scope: Scope, *, by_role: bool = False
+) -> dict[Any, dict[str, int]]:
     """Created, completed and unmet tasks and the minutes spent on the completed ones,
     in one pass; by role id (``by_role``) or under ``None`` for the whole scope."""
     completed = Task.status == TaskStatus.COMPLETED.value
@@ -284,7 +285,7 @@ def repeat_client_continuity(window: Window, scope: Scope) -> float | None:
 def _member_conditions(at: datetime, scope: Scope) -> list[ColumnElement[bool]]:
     """Volunteers who had signed up by ``at`` and were not deactivated by then."""
     conditions: list[ColumnElement[bool]] = [
-        Membership.is_volunteer,
+        Membership.is_volunteer.is_(True),
         Membership.created_at < at,
         or_(Membership.is_active, Membership.deactivated_at >= at),
     ]
@@ -485,8 +486,9 @@ def table_2(window: Window, scope: Scope, tz: ZoneInfo) -> list[dict[str, Any]]:
     tasks = task_counts(window, scope, by_role=True)
     people = volunteers_by_role(window.end, scope)
     roles = db.session.execute(
-        select(VolunteerRole.id, VolunteerRole.key, VolunteerRole.name, VolunteerRole.is_active)
-        .order_by(VolunteerRole.position, VolunteerRole.key)
+        select(
+            VolunteerRole.id, VolunteerRole.key, VolunteerRole.name, VolunteerRole.is_active
+        ).order_by(VolunteerRole.position, VolunteerRole.key)
     ).all()
     rows = []
     for role in roles:
@@ -554,7 +556,3 @@ def monthly_trend(at: datetime, tz: ZoneInfo, scope: Scope, count: int = 6) -> l
             }
         )
     return months
-
-
-def days_in_month(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]

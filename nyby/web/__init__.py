@@ -51,6 +51,7 @@ def init_web(app: Flask) -> None:
     import nyby.onboarding.passport_views
     import nyby.onboarding.signup_views
     import nyby.onboarding.views
+    import nyby.reporting.views
     import nyby.safeguarding.views
     import nyby.tasks.views  # noqa: F401
     from nyby.web.views import web
