@@ -19,7 +19,7 @@ from tests.tasking import post_task, qualify
 from tests.test_invitations import mailed_token
 
 # Addresses that answer with a file to save rather than a page.
-DOWNLOADS = {"web.export_expenses"}
+DOWNLOADS = {"web.export_expenses", "web.criteria_csv", "web.criteria_pdf"}
 
 
 def _pages(
