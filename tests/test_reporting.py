@@ -36,7 +36,7 @@ from nyby.reporting.services import status_of
 from nyby.tasks.models import Task
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
-from tests.conftest import Person, World
+from tests.conftest import Person, World, all_at_once
 from tests.test_web_tasks import signed_in
 
 SLUG = "metricsville"
@@ -707,3 +707,25 @@ def test_going_on_duty_is_recorded_once(app: Flask, tenant: Tenant) -> None:
         member.on_duty = True
         assert member.first_on_duty_at == first
         db.session.rollback()
+
+
+def test_two_jobs_or_two_admins_at_once_give_one_outcome(
+    app: Flask, client: FlaskClient, tenant: Tenant, admin: Person, world: World
+) -> None:
+    _tasks(app, tenant, [utcnow() - timedelta(minutes=1)], "completed")
+    assert all_at_once([lambda: run_evaluation(app, tenant)] * 2) == [2, 2]
+    with app.app_context(), tenant_scope(tenant.id):
+        rows = db.session.scalars(select(CriterionEvaluation)).all()
+    assert len(rows) == 2  # this month and last, once each
+
+    other = world.person(tenant, Role.ADMIN)
+    body = {"key": "busy", "name": "Busy", "metric": "tasks_created", "target": 10}
+    answers = all_at_once(
+        [
+            lambda person=person: app.test_client().post(  # type: ignore[misc]
+                f"{API}/criteria", json=body, headers=person.headers
+            )
+            for person in (admin, other)
+        ]
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
