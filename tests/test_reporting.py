@@ -729,3 +729,17 @@ def test_two_jobs_or_two_admins_at_once_give_one_outcome(
         ]
     )
     assert sorted(a.status_code for a in answers) == [201, 409]
+
+
+def test_an_evaluation_does_not_make_an_admins_etag_stale(
+    app: Flask, client: FlaskClient, tenant: Tenant, admin: Person
+) -> None:
+    [criterion] = client.get(f"{API}/criteria", headers=admin.headers).json
+    url = f"{API}/criteria/{criterion['id']}"
+    etag = client.get(url, headers=admin.headers).headers["ETag"]
+    run_evaluation(app, tenant)
+    assert client.get(url, headers=admin.headers).json["latest"] is not None
+    changed = client.patch(url, json={"target": 0.9}, headers={**admin.headers, "If-Match": etag})
+    assert changed.status_code == 200, changed.json
+    assert changed.headers["ETag"] != etag
+    assert changed.headers["ETag"] == client.get(url, headers=admin.headers).headers["ETag"]

@@ -103,7 +103,9 @@ class CriterionDetail(MethodView):
     @blp.response(200, CriterionSchema)
     def get(self, criterion_id: uuid.UUID) -> dict[str, Any]:
         actor = current_actor()
-        return services.present_criteria([get_criterion_or_404(actor, criterion_id)])[0]
+        criterion = get_criterion_or_404(actor, criterion_id)
+        blp.set_etag(services.etag_of(criterion))
+        return services.present_criteria([criterion])[0]
 
     @allowed_to(Action.CHANGE_CONFIGURATION)
     @blp.etag
@@ -113,8 +115,9 @@ class CriterionDetail(MethodView):
         """Change a criterion (admins); only the fields given change. Send If-Match."""
         actor = current_actor()
         criterion = get_criterion_or_404(actor, criterion_id, Action.CHANGE_CONFIGURATION)
-        blp.check_etag(services.present_criteria([criterion])[0], CriterionSchema)
+        blp.check_etag(services.etag_of(criterion))
         services.update_criterion(actor, criterion, data)
+        blp.set_etag(services.etag_of(criterion))
         return services.present_criteria([criterion])[0]
 
     @allowed_to(Action.CHANGE_CONFIGURATION)
@@ -124,7 +127,7 @@ class CriterionDetail(MethodView):
         """Remove a criterion and its history (admins). Send If-Match."""
         actor = current_actor()
         criterion = get_criterion_or_404(actor, criterion_id, Action.CHANGE_CONFIGURATION)
-        blp.check_etag(services.present_criteria([criterion])[0], CriterionSchema)
+        blp.check_etag(services.etag_of(criterion))
         services.delete_criterion(actor, criterion)
 
 

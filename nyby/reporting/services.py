@@ -186,6 +186,12 @@ def present_criterion(
     }
 
 
+def etag_of(criterion: SuccessCriterion) -> dict[str, Any]:
+    """What a criterion's ETag stands for: the criterion itself, not its latest
+    evaluation, so the hourly job does not make an admin's If-Match stale."""
+    return {"id": str(criterion.id), "version": criterion.version_id}
+
+
 def present_evaluation(evaluation: CriterionEvaluation) -> dict[str, Any]:
     return {
         "period_start": evaluation.period_start,
