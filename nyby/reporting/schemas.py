@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -21,7 +22,10 @@ class ReportQuerySchema(ma.Schema):
         validate=ma.validate.OneOf(QUERY_PERIODS),
         metadata={"description": "week, month, quarter (the tenant's local time), or all"},
     )
-    at = ma.fields.Date(metadata={"description": "A day in the period (default: today)"})
+    at = ma.fields.Date(
+        validate=ma.validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31)),
+        metadata={"description": "A day in the period (default: today)"},
+    )
     role = Key(metadata={"description": "A role's key: only that role"})
     area = ma.fields.String(
         validate=validate_area,
