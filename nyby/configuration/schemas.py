@@ -7,11 +7,9 @@ document has the same shape as the file, so loading it again gives the same resu
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import zoneinfo
 from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 import babel
@@ -464,78 +462,6 @@ class SuccessCriterionFileSchema(StrictSchema):
         metric = METRICS.get(data.get("metric", ""))
         if metric is not None and metric.unit == "fraction" and data.get("target", 0) > 1:
             raise ma.ValidationError("A rate's target is a fraction from 0 to 1.", "target")
-
-
-class ReservedEntries(ma.fields.Field[list[dict[str, Any]]]):
-    """A section whose models arrive later: a list of mappings, kept verbatim.
-
-    Each entry needs a few string fields (``key`` first), and must fit in a JSON
-    column: YAML dates become ISO strings, anything else exotic is refused.
-    """
-
-    def __init__(self, required_fields: tuple[str, ...], **kwargs: Any) -> None:
-        self.required_fields = required_fields
-        # Documented for OpenAPI the way it is validated below.
-        properties = {name: {"type": "string", "minLength": 1} for name in required_fields}
-        properties["key"] = {"type": "string", "pattern": KEY_PATTERN}
-        item = {"type": "object", "required": list(required_fields), "properties": properties}
-        kwargs.setdefault("metadata", {}).update({"type": "array", "items": item})
-        super().__init__(**kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        return value
-
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
-    ) -> list[dict[str, Any]]:
-        if not isinstance(value, list):
-            raise ma.ValidationError("Must be a list of mappings.")
-        entries: list[dict[str, Any]] = []
-        errors: dict[int, Any] = {}
-        seen: set[str] = set()
-        for index, entry in enumerate(value):
-            if not isinstance(entry, dict):
-                errors[index] = ["Must be a mapping."]
-                continue
-            problems: dict[str, list[str]] = {}
-            for field in self.required_fields:
-                if not isinstance(entry.get(field), str) or not entry[field].strip():
-                    problems[field] = ["Missing data for required field."]
-            key = str(entry.get("key"))
-            if "key" not in problems:
-                try:
-                    Key().deserialize(key)
-                except ma.ValidationError as error:
-                    problems["key"] = list(error.messages)
-                else:
-                    if key in seen:
-                        problems["key"] = [f"Key {key!r} is used twice in this list."]
-                    seen.add(key)
-            try:
-                plain = _json_value(entry)
-            except ValueError as error:
-                problems.setdefault("_schema", []).append(str(error))
-            if problems:
-                errors[index] = problems
-            else:
-                entries.append(plain)
-        if errors:
-            raise ma.ValidationError(errors)  # type: ignore[arg-type]
-        return entries
-
-
-def _json_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    if isinstance(value, dt.date):  # also datetime
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_json_value(item) for item in value]
-    if isinstance(value, dict):
-        if not all(isinstance(name, str) for name in value):
-            raise ValueError("Field names must be text.")
-        return {name: _json_value(item) for name, item in value.items()}
-    raise ValueError(f"Unsupported value of type {type(value).__name__}.")
 
 
 class TenantFileSchema(StrictSchema):
