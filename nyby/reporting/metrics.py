@@ -318,39 +318,47 @@ def _completed_recently(at: datetime, role_id: uuid.UUID | None) -> Any:
     return exists(select(Task.id).where(*conditions))
 
 
-def volunteer_counts(at: datetime, scope: Scope, now: datetime | None = None) -> dict[str, int]:
-    """The volunteer funnel at ``at``: signed up, approved, ever on duty, active (a
-    completed task in the 30 days before ``at``, or before now if sooner), and the
-    approved who are on duty now but not active."""
+def volunteer_counts(
+    at: datetime, scope: Scope, now: datetime | None = None, *, activity: bool = True
+) -> dict[str, int]:
+    """The volunteer funnel at ``at``: signed up, approved, ever on duty, and (with
+    ``activity``) active (a completed task in the 30 days before ``at``, or before now if
+    sooner) and the approved who are on duty now but not active. Two queries; each
+    approved member's activity is looked up once."""
     now = now or utcnow()
-    recent = min(at, now)
-    approved = _approved(at, scope.role_id)
-    active = _completed_recently(recent, scope.role_id)
-    on_duty_now = and_(
-        Membership.on_duty,
-        or_(Membership.on_duty_until.is_(None), Membership.on_duty_until > now),
+    signed_up = db.session.scalar(select(func.count()).where(*_member_conditions(at, scope)))
+    columns = [(Membership.first_on_duty_at < at).label("went_on_duty")]
+    if activity:
+        on_duty_now = and_(
+            Membership.on_duty,
+            or_(Membership.on_duty_until.is_(None), Membership.on_duty_until > now),
+        )
+        columns += [
+            _completed_recently(min(at, now), scope.role_id).label("active"),
+            on_duty_now.label("on_duty_now"),
+        ]
+    approved = (
+        select(*columns)
+        .where(*_member_conditions(at, scope), _approved(at, scope.role_id))
+        .subquery()
     )
-    went_on_duty = Membership.first_on_duty_at < at
 
-    def when(condition: Any) -> Any:
+    def count_of(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    row = db.session.execute(
-        select(
-            func.count(),
-            when(approved),
-            when(and_(approved, went_on_duty)),
-            when(and_(approved, active)),
-            when(and_(approved, on_duty_now, ~active)),
-        ).where(*_member_conditions(at, scope))
-    ).one()
-    signed_up, approved_count, on_duty, active_count, idle = (int(value) for value in row)
+    totals = [func.count(), count_of(approved.c.went_on_duty)]
+    if activity:
+        totals += [
+            count_of(approved.c.active),
+            count_of(and_(approved.c.on_duty_now, ~approved.c.active)),
+        ]
+    row = [int(value) for value in db.session.execute(select(*totals)).one()]
     return {
-        "signed_up": signed_up,
-        "approved": approved_count,
-        "went_on_duty": on_duty,
-        "active": active_count,
-        "idle_on_duty": idle,
+        "signed_up": int(signed_up or 0),
+        "approved": row[0],
+        "went_on_duty": row[1],
+        "active": row[2] if activity else 0,
+        "idle_on_duty": row[3] if activity else 0,
     }
 
 
@@ -506,7 +514,7 @@ def table_2(window: Window, scope: Scope, tz: ZoneInfo) -> list[dict[str, Any]]:
                 tz,
             )
         )
-    total_people = volunteer_counts(window.end, scope)
+    total_people = volunteer_counts(window.end, scope, activity=False)
     total_tasks = {
         name: sum(counts[name] for counts in tasks.values())
         for name in ("created", "completed", "unmet", "minutes")
