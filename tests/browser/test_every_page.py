@@ -146,8 +146,8 @@ def test_every_page_passes_axe_for_every_kind_of_person(
             assert_accessible(phone)
             screenshot(phone, f"page-{endpoint.removeprefix('web.')}-{who}")
             checked.add(endpoint)
-    # Every page was opened by someone, but for these three: the app manifest and the
-    # expenses export (not HTML), and a check's training page (a 404 without a training
+    # Every page was opened by someone, but for these: the app manifest and the files
+    # to download (not HTML), and a check's training page (a 404 without a training
     # module; test_checks.py).
     unchecked = {endpoint for endpoint, _ in pages} - checked
-    assert unchecked == {"web.manifest", "web.training", "web.export_expenses"}, sorted(unchecked)
+    assert unchecked == {"web.manifest", "web.training", *DOWNLOADS}, sorted(unchecked)
