@@ -81,6 +81,7 @@ def _register_blueprints(api: object) -> None:
     from nyby.onboarding.resources import blp as onboarding
     from nyby.provision.resources import blp as provision
     from nyby.recognition.resources import blp as recognition
+    from nyby.reporting.resources import blp as reporting
     from nyby.safeguarding.resources import blp as safeguarding
     from nyby.tasks.resources import blp as tasks
 
@@ -103,6 +104,7 @@ def _register_blueprints(api: object) -> None:
         recognition,
         provision,
         exports,
+        reporting,
     ):
         api.register_blueprint(blueprint)  # type: ignore[attr-defined]
 

@@ -29,6 +29,7 @@ from nyby.notifications.models import Notification, OutgoingMail, PushSubscripti
 from nyby.onboarding.models import CheckRecord, PassportCheck, PassportConsent, RoleAssignment
 from nyby.provision.models import ProvisionCell
 from nyby.recognition.models import ActivityRecord, Badge, RecognitionOptOut
+from nyby.reporting.models import CriterionEvaluation, SuccessCriterion
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.models import Tenant
@@ -52,6 +53,7 @@ __all__ = [
     "ClientProfessional",
     "ConcernNote",
     "ContactAttempt",
+    "CriterionEvaluation",
     "Escalation",
     "ExpenseClaim",
     "Export",
@@ -73,6 +75,7 @@ __all__ = [
     "RoleCheckType",
     "RolePostingTeam",
     "SafeguardingConcern",
+    "SuccessCriterion",
     "Task",
     "TaskAttachment",
     "TaskCategory",

@@ -36,6 +36,7 @@ from nyby.onboarding.models import (
 )
 from nyby.provision.models import ProvisionCell
 from nyby.recognition.models import ActivityRecord, Badge, RecognitionOptOut
+from nyby.reporting.models import CriterionEvaluation, SuccessCriterion
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.context import tenant_scope
@@ -96,6 +97,9 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
         }
     )
     document["roles"][0]["checks"].append("safeguarding")
+    document["success_criteria"] = [
+        {"key": "completion", "name": "Completed", "metric": "completion_rate", "target": 0.8}
+    ]
     with world.app.app_context():
         configuration.apply(db.session(), document)
         db.session.commit()
@@ -130,6 +134,17 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                         evidence_number="123456789012",
                     ),
                 ]
+            )
+            criterion = db.session.scalars(select(SuccessCriterion)).one()
+            db.session.add(
+                CriterionEvaluation(
+                    criterion_id=criterion.id,
+                    period_start=utcnow() - timedelta(days=1),
+                    period_end=utcnow(),
+                    value=1.0,
+                    target=0.8,
+                    status="met",
+                )
             )
             campaign = Campaign(key="drivers", name="Drivers wanted", starts_on=date(2026, 1, 1))
             db.session.add(campaign)

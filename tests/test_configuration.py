@@ -148,11 +148,12 @@ def test_planning_a_new_tenant_writes_nothing(session: Session, writes: list[str
     assert writes == []
     assert session.scalars(select(Tenant)).all() == []
     assert "+ role besoksvenn" in lines(planned)
-    assert lines(planned)[-4:] == [
+    assert lines(planned)[-5:] == [
         "+ campaign ringevenn-pa-polsk",
         "+ campaign ungdom-sommer-2026",
         "+ success criterion fullforte-oppdrag",
         "+ success criterion tid-til-godkjenning",
+        "+ success criterion aktive-frivillige",
     ]
 
 
@@ -384,20 +385,35 @@ def test_bad_tenant_settings_are_rejected(field: str, value: str) -> None:
     assert list(errors_of(document).errors or {}) == [field]
 
 
-def test_bad_keys_and_reserved_entries_are_rejected() -> None:
+def test_bad_keys_and_success_criteria_are_rejected() -> None:
     document = read(BOROUGH)
     document["check_types"][0]["key"] = "ID Check"
     document["campaigns"].append({"key": "spring", "roles": ["shopping"]})  # no name
-    document["success_criteria"].append({"metric": "active_volunteers"})  # no key
+    document["success_criteria"] += [
+        {"name": "Active", "metric": "active_volunteers", "target": 5},  # no key
+        {"key": "happy", "name": "Happy", "metric": "happiness", "target": 1},
+        {"key": "rate", "name": "Rate", "metric": "completion_rate", "target": 85},
+        {"key": "week", "name": "W", "metric": "tasks_created", "target": 1, "period": "day"},
+    ]
 
     lines_ = errors_of(document).lines
 
     assert any(line.startswith("check_types.0.key: Use a lowercase key") for line in lines_)
     assert "campaigns.2.name: Missing data for required field." in lines_
-    assert "success_criteria.2.key: Missing data for required field." in lines_
+    assert "success_criteria.4.key: Missing data for required field." in lines_
+    assert any(line.startswith("success_criteria.5.metric: Must be one of") for line in lines_)
+    assert "success_criteria.6.target: A rate's target is a fraction from 0 to 1." in lines_
+    assert any(line.startswith("success_criteria.7.period: Must be one of") for line in lines_)
+
+    document = read(BOROUGH)
+    document["success_criteria"][0]["role"] = "gardening"
+    assert errors_of(document).lines == [
+        "success_criteria.0.role: Criterion 'completion-rate' names role 'gardening', "
+        "which is not defined under roles in this file."
+    ]
 
 
-def test_reserved_sections_are_kept_verbatim_and_dates_become_text(session: Session) -> None:
+def test_success_criteria_round_trip_and_dates_become_text(session: Session) -> None:
     document = read(BOROUGH)
     text = BOROUGH.read_text(encoding="utf-8").replace('"2026-09-01"', "2026-09-01")
     unquoted = yaml.safe_load(text)  # YAML parses the bare date as a date object
@@ -408,7 +424,9 @@ def test_reserved_sections_are_kept_verbatim_and_dates_become_text(session: Sess
     assert loaded["campaigns"] == document["campaigns"]
     tenant, _ = services.apply(session, unquoted)
     assert services.plan(session, document) == []
-    assert services.export(session, tenant)["success_criteria"] == document["success_criteria"]
+    exported = services.export(session, tenant)["success_criteria"]
+    assert exported == services.load_document(document)["success_criteria"]
+    assert exported[3]["role"] == "shopping" and exported[3]["at_risk_margin"] == 0.4
 
 
 def test_a_document_loads_to_the_same_document_again() -> None:
@@ -431,7 +449,7 @@ def test_norwegian_letters_survive_the_round_trip(engine: Engine, session: Sessi
     assert "Besøksvenn" in text and "Småjobber" in text and "ærend" in text
     assert "\\u00f8" not in text and "\\xF8" not in text
     assert yaml.safe_load(text)["roles"][5]["name"] == "Besøksvenn"
-    assert reloaded.reserved_config["success_criteria"][1]["name"].startswith("Tid fra påmelding")
+    assert "name: Tid fra påmelding til godkjent frivillig" in text
     assert services.plan(session, yaml.safe_load(text)) == []
 
 

@@ -1,7 +1,7 @@
-"""need versus provision: the provision snapshot, the posted-tasks index, the tenant's map setting
+"""need versus provision: the provision snapshot and the tenant's map setting
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import nyby.core.db
 from nyby.tenancy.rls import drop_tenant_rls, enable_tenant_rls
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
 # As nyby.provision.models has them (written out: a migration does not change with the code).
-POSTED_TASK_COLUMNS = ["tenant_id", "created_at", "area_cell", "role_id", "status", "due_by"]
 
 
 def upgrade() -> None:
@@ -39,8 +38,6 @@ def upgrade() -> None:
             "tenant_id", "area_cell", "role_key", name=op.f("pk_provision_cells")
         ),
     )
-    with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.create_index("ix_tasks_posted", POSTED_TASK_COLUMNS, unique=False)
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("need_provision", sa.JSON(), nullable=False, server_default="{}")
@@ -52,6 +49,4 @@ def downgrade() -> None:
     drop_tenant_rls("provision_cells")
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.drop_column("need_provision")
-    with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.drop_index("ix_tasks_posted")
     op.drop_table("provision_cells")

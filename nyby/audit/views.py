@@ -50,6 +50,7 @@ KIND_NAMES = {
     "role_posting_team": lazy_gettext("Team that posts in a role"),
     "campaign": lazy_gettext("Campaign"),
     "campaign_role": lazy_gettext("Role in a campaign"),
+    "success_criterion": lazy_gettext("Success criterion"),
 }
 
 

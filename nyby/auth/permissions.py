@@ -35,6 +35,7 @@ class Action(StrEnum):
     SEND_THANKS = "send_thanks"
     VIEW_NEED_PROVISION = "view_need_provision"
     EXPORT_DATA = "export_data"
+    VIEW_REPORTS = "view_reports"
 
 
 ALL_ROLES = frozenset(Role)
@@ -77,6 +78,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_NEED_PROVISION: frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Whole-tenant CSV files of tasks, volunteers and metrics, made by a job (nyby.exports).
     Action.EXPORT_DATA: frozenset({Role.ADMIN}),
+    # The dashboard, its metrics and success criteria (nyby.reporting); changing the
+    # criteria is CHANGE_CONFIGURATION, as they are part of the tenant file.
+    Action.VIEW_REPORTS: frozenset({Role.ADMIN, Role.COORDINATOR}),
 }
 
 

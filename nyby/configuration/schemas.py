@@ -7,11 +7,9 @@ document has the same shape as the file, so loading it again gives the same resu
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import zoneinfo
 from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 import babel
@@ -20,6 +18,8 @@ import marshmallow as ma
 
 from nyby.configuration.models import CheckKind, DispatchMode, Evidence
 from nyby.recognition.schemas import RecognitionSettingsDumpSchema, RecognitionSettingsSchema
+from nyby.reporting.metrics import METRICS, valid_area
+from nyby.reporting.models import DEFAULT_AT_RISK_MARGIN, Comparison, Period
 
 KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"  # the tenant slug appears in every URL
@@ -426,76 +426,56 @@ class CampaignFileSchema(StrictSchema):
             raise ma.ValidationError("Must not be before starts_on.", "ends_on")
 
 
-class ReservedEntries(ma.fields.Field[list[dict[str, Any]]]):
-    """A section whose models arrive later: a list of mappings, kept verbatim.
-
-    Each entry needs a few string fields (``key`` first), and must fit in a JSON
-    column: YAML dates become ISO strings, anything else exotic is refused.
-    """
-
-    def __init__(self, required_fields: tuple[str, ...], **kwargs: Any) -> None:
-        self.required_fields = required_fields
-        # Documented for OpenAPI the way it is validated below.
-        properties = {name: {"type": "string", "minLength": 1} for name in required_fields}
-        properties["key"] = {"type": "string", "pattern": KEY_PATTERN}
-        item = {"type": "object", "required": list(required_fields), "properties": properties}
-        kwargs.setdefault("metadata", {}).update({"type": "array", "items": item})
-        super().__init__(**kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        return value
-
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
-    ) -> list[dict[str, Any]]:
-        if not isinstance(value, list):
-            raise ma.ValidationError("Must be a list of mappings.")
-        entries: list[dict[str, Any]] = []
-        errors: dict[int, Any] = {}
-        seen: set[str] = set()
-        for index, entry in enumerate(value):
-            if not isinstance(entry, dict):
-                errors[index] = ["Must be a mapping."]
-                continue
-            problems: dict[str, list[str]] = {}
-            for field in self.required_fields:
-                if not isinstance(entry.get(field), str) or not entry[field].strip():
-                    problems[field] = ["Missing data for required field."]
-            key = str(entry.get("key"))
-            if "key" not in problems:
-                try:
-                    Key().deserialize(key)
-                except ma.ValidationError as error:
-                    problems["key"] = list(error.messages)
-                else:
-                    if key in seen:
-                        problems["key"] = [f"Key {key!r} is used twice in this list."]
-                    seen.add(key)
-            try:
-                plain = _json_value(entry)
-            except ValueError as error:
-                problems.setdefault("_schema", []).append(str(error))
-            if problems:
-                errors[index] = problems
-            else:
-                entries.append(plain)
-        if errors:
-            raise ma.ValidationError(errors)  # type: ignore[arg-type]
-        return entries
+def validate_area(cell: str) -> None:
+    if not valid_area(cell):
+        raise ma.ValidationError(
+            "Must be an H3 cell id at resolution 4 to 7 (the tenant's areas or coarser)."
+        )
 
 
-def _json_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    if isinstance(value, dt.date):  # also datetime
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_json_value(item) for item in value]
-    if isinstance(value, dict):
-        if not all(isinstance(name, str) for name in value):
-            raise ValueError("Field names must be text.")
-        return {name: _json_value(item) for name, item in value.items()}
-    raise ValueError(f"Unsupported value of type {type(value).__name__}.")
+class SuccessCriterionFileSchema(StrictSchema):
+    """A success criterion: a metric compared with a target over a week, month or
+    quarter (the tenant's time zone), for the whole tenant or one role and/or area."""
+
+    key = Key(required=True)
+    name = _name(required=True)
+    metric = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(list(METRICS)),
+        metadata={"description": "A metric's key (README: the metrics table)"},
+    )
+    comparison = ma.fields.String(
+        load_default=Comparison.AT_LEAST.value,
+        validate=ma.validate.OneOf([c.value for c in Comparison]),
+    )
+    target = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0),
+        metadata={"description": "Minutes for times, a fraction (0..1) for rates"},
+    )
+    period = ma.fields.String(
+        load_default=Period.MONTH.value, validate=ma.validate.OneOf([p.value for p in Period])
+    )
+    role = Key(load_default=None, allow_none=True, metadata={"description": "A role's key"})
+    area = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate_area,
+        metadata={"description": "An H3 cell at resolution 4 to 7"},
+    )
+    at_risk_margin = ma.fields.Float(
+        load_default=DEFAULT_AT_RISK_MARGIN,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0, max=1),
+        metadata={"description": "Missing the target by at most this share of it: at risk"},
+    )
+
+    @ma.validates_schema
+    def _rates_are_fractions(self, data: dict[str, Any], **kwargs: Any) -> None:
+        metric = METRICS.get(data.get("metric", ""))
+        if metric is not None and metric.unit == "fraction" and data.get("target", 0) > 1:
+            raise ma.ValidationError("A rate's target is a fraction from 0 to 1.", "target")
 
 
 class TenantFileSchema(StrictSchema):
@@ -535,12 +515,21 @@ class TenantFileSchema(StrictSchema):
     teams = ma.fields.List(ma.fields.Nested(TeamFileSchema), load_default=list)
     roles = ma.fields.List(ma.fields.Nested(RoleFileSchema), load_default=list)
     campaigns = ma.fields.List(ma.fields.Nested(CampaignFileSchema), load_default=list)
-    success_criteria = ReservedEntries(("key", "metric"), load_default=list)
+    success_criteria = ma.fields.List(
+        ma.fields.Nested(SuccessCriterionFileSchema), load_default=list
+    )
 
     @ma.validates_schema
     def keys_are_unique_and_known(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, dict[int, Any]] = {}
-        for section in ("check_types", "categories", "teams", "roles", "campaigns"):
+        for section in (
+            "check_types",
+            "categories",
+            "teams",
+            "roles",
+            "campaigns",
+            "success_criteria",
+        ):
             seen: set[str] = set()
             for index, item in enumerate(data[section]):
                 if item["key"] in seen:
@@ -579,6 +568,13 @@ class TenantFileSchema(StrictSchema):
             }
             if unknown:
                 errors.setdefault("campaigns", {}).setdefault(index, {})["roles"] = unknown
+        roles = {role["key"] for role in data["roles"]}
+        for index, criterion in enumerate(data["success_criteria"]):
+            if criterion["role"] is not None and criterion["role"] not in roles:
+                errors.setdefault("success_criteria", {}).setdefault(index, {})["role"] = [
+                    f"Criterion {criterion['key']!r} names role {criterion['role']!r}, which "
+                    "is not defined under roles in this file."
+                ]
         if errors:
             raise ma.ValidationError(errors)  # type: ignore[arg-type]
 
@@ -816,6 +812,18 @@ class CampaignDumpSchema(ma.Schema):
     target_sign_ups = ma.fields.Integer(allow_none=True)
 
 
+class SuccessCriterionDumpSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    metric = ma.fields.String(required=True)
+    comparison = ma.fields.String(required=True)
+    target = ma.fields.Float(required=True)
+    period = ma.fields.String(required=True)
+    role = ma.fields.String(allow_none=True)
+    area = ma.fields.String(allow_none=True)
+    at_risk_margin = ma.fields.Float(required=True)
+
+
 class ConfigurationSchema(ma.Schema):
     """The whole configuration document, in the file's shape (what ``export`` returns)."""
 
@@ -836,4 +844,4 @@ class ConfigurationSchema(ma.Schema):
     teams = ma.fields.List(ma.fields.Nested(TeamDumpSchema), required=True)
     roles = ma.fields.List(ma.fields.Nested(RoleDumpSchema), required=True)
     campaigns = ma.fields.List(ma.fields.Nested(CampaignDumpSchema), required=True)
-    success_criteria = ma.fields.List(ma.fields.Dict(), required=True)
+    success_criteria = ma.fields.List(ma.fields.Nested(SuccessCriterionDumpSchema), required=True)

@@ -32,6 +32,7 @@ from nyby.configuration.schemas import TenantFileSchema, error_lines
 from nyby.core.db import utcnow
 from nyby.core.errors import Conflict, Unprocessable
 from nyby.members.models import MembershipTeam
+from nyby.reporting.tenant_file import export_criteria, sync_criteria
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 
@@ -44,8 +45,9 @@ TENANT_DICTS = (
     "recognition",
     "need_provision",
 )
-# Stored verbatim until they get their own models (campaigns have theirs: campaigns/).
-RESERVED = (("success_criteria", "success criterion"),)
+# Stored verbatim until they get their own models (campaigns have theirs: campaigns/,
+# success criteria theirs: reporting/). None is left at the moment.
+RESERVED: tuple[tuple[str, str], ...] = ()
 CHECK_FIELDS = ("name", "description", "kind", "evidence", "validity_months", "training")
 CATEGORY_FIELDS = ("name", "description")
 TEAM_FIELDS = ("name", "description")
@@ -156,6 +158,7 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
         ).all()
         links = _Links.load(session)
         campaigns = export_campaigns(session)
+        criteria = export_criteria(session)
     check_keys = {check.id: check.key for check in checks}
     category_keys = {category.id: category.key for category in categories}
     check_order = {check.id: index for index, check in enumerate(checks)}
@@ -200,6 +203,7 @@ def export(session: Session, tenant: Tenant) -> dict[str, Any]:
             for role in roles
         ],
         "campaigns": campaigns,
+        "success_criteria": criteria,
         **{section: copy.deepcopy(reserved.get(section, [])) for section, _ in RESERVED},
     }
 
@@ -612,6 +616,15 @@ class _Sync:
             write=self.write,
             is_new=is_new,
             note=lambda op, key, detail: self._add(op, "campaign", key, detail),
+            show=_show,
+        )
+        sync_criteria(
+            session,
+            self.doc["success_criteria"],
+            roles,
+            write=self.write,
+            is_new=is_new,
+            note=lambda op, key, detail: self._add(op, "success criterion", key, detail),
             show=_show,
         )
 

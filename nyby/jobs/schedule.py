@@ -18,6 +18,7 @@ from nyby.onboarding.jobs import sweep_check_expiry
 from nyby.provision.jobs import refresh_provision
 from nyby.provision.services import REFRESH_EVERY
 from nyby.recognition.jobs import award_badges
+from nyby.reporting.jobs import evaluate_success_criteria
 from nyby.tasks.series import generate_series_occurrences
 from nyby.tasks.services import expire_overdue_tasks
 from nyby.tenancy.models import Tenant
@@ -70,6 +71,12 @@ SCHEDULE = [
     Periodic("refresh-provision", REFRESH_EVERY, for_each_tenant(refresh_provision)),
     # Exports asked for while Redis was down, or left by a dead worker.
     Periodic("send-queued-exports", timedelta(minutes=1), for_each_tenant(send_queued_exports)),
+    # Re-measures the current period (and the one just ended) in place: idempotent.
+    Periodic(
+        "evaluate-success-criteria",
+        timedelta(hours=1),
+        for_each_tenant(evaluate_success_criteria),
+    ),
 ]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, and_, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, and_, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nyby.auth.models import Account
@@ -105,6 +105,9 @@ class Membership(TenantScoped, Timestamped, Base):
     # daily alert limit; preferred roles first.
     on_duty: Mapped[bool] = mapped_column(default=False)
     on_duty_until: Mapped[datetime | None]
+    # The first time they went on duty: "volunteers ever on duty" (nyby.reporting) is
+    # counted from it. Stamped whenever on_duty becomes true (see the listener below).
+    first_on_duty_at: Mapped[datetime | None]
     preferred_roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # role keys
     # Since their last offer of a task (dispatch.waves writes it with the offers), or since
     # they joined if never offered: who has waited longest is asked first, read from the
@@ -146,6 +149,16 @@ class Membership(TenantScoped, Timestamped, Base):
         wanted = {Role(r) for r in roles}
         for role in Role:
             setattr(self, f"is_{role.value}", role in wanted)
+
+
+@event.listens_for(Membership.on_duty, "set")
+def _first_time_on_duty(
+    member: Membership, value: bool | None, old: object, initiator: object
+) -> None:
+    """Every way of going on duty (the duty switch, the demo, a simulation) is recorded
+    once, without each caller having to remember it."""
+    if value and member.first_on_duty_at is None:
+        member.first_on_duty_at = utcnow()
 
 
 class MembershipTeam(TenantScoped, Base):

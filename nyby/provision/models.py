@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nyby.core.db import Base
-from nyby.tasks.models import Task
 from nyby.tenancy.models import TenantScoped
 
 # The snapshot's row for people qualified for at least one travelling role (a person
@@ -30,10 +29,3 @@ class ProvisionCell(TenantScoped, Base):
     role_key: Mapped[str] = mapped_column(String(63), primary_key=True)
     people: Mapped[int]
     refreshed_at: Mapped[datetime]
-
-
-# Need is read from tasks posted in a period: a range of this index, read without the
-# table (area, role and whether it was met are all in it). Declared here, beside the one
-# query it serves, rather than in tasks.models.
-POSTED_TASK_COLUMNS = ("tenant_id", "created_at", "area_cell", "role_id", "status", "due_by")
-Index("ix_tasks_posted", *(Task.__table__.c[name] for name in POSTED_TASK_COLUMNS))

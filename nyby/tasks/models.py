@@ -118,6 +118,12 @@ class Task(TaskDetails, TenantScoped, Timestamped, Base):
         # One occurrence per start: two generators running at once cannot duplicate a visit.
         UniqueConstraint("tenant_id", "series_id", "earliest_start"),
         Index("ix_tasks_tenant_id_client_id", "tenant_id", "client_id"),
+        # Reports read the tasks posted in a period from a range of it, without the table:
+        # the metrics by role and status (nyby.reporting), need and whether it was met by
+        # area (nyby.provision).
+        Index(
+            "ix_tasks_posted", "tenant_id", "created_at", "area_cell", "role_id", "status", "due_by"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -54,6 +54,7 @@ def init_web(app: Flask) -> None:
     import nyby.onboarding.views
     import nyby.provision.views
     import nyby.recognition.views
+    import nyby.reporting.views
     import nyby.safeguarding.views
     import nyby.tasks.views  # noqa: F401
     from nyby.web.views import web

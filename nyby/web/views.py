@@ -83,6 +83,8 @@ def _navigation() -> dict[str, Any]:
         menu += [("web.concerns", _("Safeguarding concerns"))]
     if actor.can(Action.VERIFY_VOLUNTEERS):
         menu += [("web.waiting", _("Waiting for approval"))]
+    if actor.can(Action.VIEW_REPORTS):
+        menu += [("web.dashboard", _("Dashboard"))]
     if actor.can(Action.VIEW_MEMBERS):
         menu += [("web.volunteers", _("Volunteers"))]
     if actor.can(Action.VIEW_MEMBERS) or actor.can(Action.VERIFY_VOLUNTEERS):

@@ -19,7 +19,14 @@ from tests.tasking import post_task, qualify
 from tests.test_invitations import mailed_token
 
 # Addresses that answer with a file to save rather than a page.
-DOWNLOADS = {"web.export_expenses", "web.record_csv", "web.record_pdf", "web.download_export"}
+DOWNLOADS = {
+    "web.export_expenses",
+    "web.record_csv",
+    "web.record_pdf",
+    "web.download_export",
+    "web.criteria_csv",
+    "web.criteria_pdf",
+}
 
 
 def _pages(
