@@ -3,7 +3,9 @@ however often its job runs, the sweep after a Redis outage, S3, and who may ask.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import re
 import urllib.request
 import uuid
@@ -154,6 +156,38 @@ def test_the_tasks_csv_holds_every_task_of_the_period_and_no_client_details(
     run_jobs(app)
     lines = csv_of(client, admin, everything["id"]).splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == [str(tid(n)) for n in (1, 2, 3)]
+
+
+def test_the_metrics_csv_is_a_row_a_month_of_every_metric(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person, admin: Person
+) -> None:
+    add_tasks(app, borough, nurse, 3)  # posted 5, 6 and 7 January
+    amy = world.person(borough, Role.VOLUNTEER)
+    assert amy.membership is not None
+    with app.app_context(), tenant_scope(borough.id):
+        db.session.execute(
+            update(Task)
+            .where(Task.id == tid(2))
+            .values(
+                status="completed",
+                assignee_id=amy.membership.id,
+                assigned_at=JAN + timedelta(days=1, hours=2),
+                completed_at=JAN + timedelta(days=1, hours=4),
+                minutes_spent=75,
+            )
+        )
+        db.session.commit()
+    export = ask(client, admin, kind="metrics", **{"from": "2025-12-15", "to": "2026-02-10"})
+    run_jobs(app)
+    rows = list(csv.DictReader(io.StringIO(csv_of(client, admin, export["id"]))))
+    assert [row["month"] for row in rows] == ["2025-12", "2026-01", "2026-02"]
+    january = rows[1]
+    assert (january["tasks_created"], january["tasks_completed"]) == ("3", "1")
+    assert (january["completion_rate"], january["volunteer_hours"]) == ("0.3333", "1.25")
+    # 09:00 posted, 11:00 accepted (UTC): two hours.
+    assert float(january["time_to_accept_median"]) == 120
+    assert rows[0]["tasks_created"] == rows[2]["tasks_created"] == "0"
+    assert rows[0]["completion_rate"] == ""  # no tasks: no rate, rather than 0
 
 
 def test_the_volunteers_csv_and_formula_cells_kept_as_text(

@@ -5,10 +5,8 @@ yields batches read by keyset (``id > the last one``, in primary-key order), eac
 fresh query, so the job can commit its progress between batches. ``count`` says how
 many rows to expect, for the progress bar.
 
-Adding a kind is a few lines anywhere that is imported with the app::
-
-    from nyby.exports.kinds import ExportKind, register
-    register(ExportKind("metrics", lazy_gettext("Metrics"), HEADER, count, rows))
+A kind is one ``register(ExportKind(key, title, header, count, rows, description))``
+below: tasks, volunteers and metrics.
 
 Cells are plain values (text, numbers, booleans, times, None); the job writes them in
 the tenant's zone and neutralises text a spreadsheet would run as a formula.
@@ -33,6 +31,15 @@ from nyby.core.db import db, utcnow
 from nyby.members.duty import on_duty_at
 from nyby.members.models import Membership
 from nyby.onboarding.models import AssignmentStatus, RoleAssignment
+from nyby.reporting.metrics import (
+    METRICS,
+    Scope,
+    Window,
+    all_metrics,
+    month_label,
+    months_back,
+    period_window,
+)
 from nyby.tasks.models import Task, TaskStatus
 
 Row = Sequence[Any]
@@ -286,6 +293,53 @@ register(
         lazy_gettext(
             "Every volunteer: name, email, roles and when they were approved, "
             "on duty now, tasks completed and hours in the period."
+        ),
+    )
+)
+
+
+# -- metrics: one row a month, every metric (nyby.reporting.metrics says how each counts) --
+
+METRICS_HEADER = ("month", *METRICS)
+# Without a period: the last twelve months.
+DEFAULT_MONTHS = 12
+
+
+def _metric_months(period: Period) -> list[Window]:
+    """The tenant-local months the period touches, oldest first."""
+    zone = period.zone
+    last = datetime.combine(period.end, time(12), zone) if period.end is not None else utcnow()
+    if period.start is None:
+        return months_back(last, zone, DEFAULT_MONTHS)
+    months = [period_window("month", datetime.combine(period.start, time(12), zone), zone)]
+    while months[-1].end <= last:
+        months.append(period_window("month", months[-1].end, zone))
+    return months
+
+
+def _metric_rows(period: Period, size: int) -> Iterator[list[Row]]:
+    rows: list[Row] = []
+    now = utcnow()
+    for window in _metric_months(period):
+        values = all_metrics(window, Scope(), period.zone, now)
+        rows.append([month_label(window, period.zone), *(values[key] for key in METRICS)])
+        if len(rows) == size:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
+
+
+register(
+    ExportKind(
+        "metrics",
+        lazy_gettext("Metrics"),
+        METRICS_HEADER,
+        lambda period: len(_metric_months(period)),
+        _metric_rows,
+        lazy_gettext(
+            "Every metric of the dashboard, one row a month of the period (the last twelve "
+            "months without one), counted as the README says."
         ),
     )
 )

@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Response, render_template, request
 from flask_babel import lazy_gettext
 
+from nyby.provision import services as provision
+from nyby.provision.views import need_map
 from nyby.reporting import services
 from nyby.reporting.labels import (
     METRIC_NAMES,
@@ -33,6 +35,9 @@ def dashboard() -> tuple[str, int]:
     actor = current_actor()
     query, form = read_form(ReportQuerySchema(), request.args, actor.tenant.timezone)
     data = services.dashboard(actor, query or {"period": "month"})
+    # The last month's need against who is on duty now, for the role chosen (the map's
+    # own page has the table, other periods and sizes of area).
+    need = provision.need_provision(actor, role=(query or {}).get("role"))
     longest = max([m["tasks_created"] for m in data["months"]] + [1])
     slowest = max([m["time_to_accept_p90"] or 0 for m in data["months"]] + [1])
     return render_template(
@@ -47,6 +52,8 @@ def dashboard() -> tuple[str, int]:
         format_value=format_value,
         status_name=status_name,
         trend_name=trend_name,
+        need=need,
+        need_map=need_map(need),
     ), 200 if query is not None else 422
 
 
