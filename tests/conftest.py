@@ -293,6 +293,35 @@ def count_queries(app: Flask) -> Callable[[], Any]:
     return counting
 
 
+class HeldQueue:
+    """In place of the app's queue: keeps what is enqueued, as ``(job, args)``, and runs
+    nothing, so a test runs a job by hand or sees what was sent."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+
+    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        self.jobs += calls
+
+    def join(self) -> None:
+        """Nothing runs, so there is nothing to wait for."""
+
+
+class DownQueue(HeldQueue):
+    """In place of the app's queue while Redis is down: every enqueue fails."""
+
+    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        raise ConnectionError("Redis is down")
+
+
+def hold_jobs(app: Flask, monkeypatch: pytest.MonkeyPatch, queue: Any = None) -> Any:
+    """From now on in this test, jobs are held in a ``HeldQueue`` (returned), or go to
+    ``queue``: a ``DownQueue`` loses them, the app's own queue runs them again."""
+    queue = queue if queue is not None else HeldQueue()
+    monkeypatch.setitem(app.extensions, "nyby.queue", queue)
+    return queue
+
+
 def run_jobs(app: Flask) -> None:
     """Run every queued job to the end: RQ's (as a worker would) or the in-process queue's."""
     queue = app.extensions["nyby.queue"]

@@ -29,7 +29,7 @@ from nyby.notifications.models import Notification
 from nyby.tasks.models import Task, TaskDecline
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
-from tests.conftest import Person, World, all_at_once, mails_to, run_jobs
+from tests.conftest import DownQueue, Person, World, all_at_once, hold_jobs, mails_to, run_jobs
 from tests.tasking import TASKS, post_task, task_body, volunteer
 
 OFFERS = "/api/v1/tenants/borough/offers"
@@ -402,20 +402,13 @@ def test_a_wave_lost_with_its_job_goes_out_with_the_sweep(
     amy = helper(app, world, borough)
 
     # Redis is down when the task is posted: the enqueue after commit fails.
-    class Down:
-        def enqueue_many(self, calls: Any) -> None:
-            raise ConnectionError("Redis is down")
-
-        def join(self) -> None:
-            """Nothing was queued."""
-
     real = app.extensions["nyby.queue"]
-    monkeypatch.setitem(app.extensions, "nyby.queue", Down())
+    hold_jobs(app, monkeypatch, DownQueue())
     posted = post_task(client, nurse)
     assert posted.status_code == 201
     run_jobs(app)
     assert offers_of(app, borough, posted.json["id"]) == {}
-    monkeypatch.setitem(app.extensions, "nyby.queue", real)
+    hold_jobs(app, monkeypatch, real)
     with app.app_context():
         assert send_due_waves(str(borough.id)) == 1
     run_jobs(app)

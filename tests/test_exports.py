@@ -35,7 +35,15 @@ from nyby.members.models import Membership
 from nyby.onboarding.models import RoleAssignment
 from nyby.tasks.models import Task
 from nyby.tenancy.context import tenant_scope
-from tests.conftest import Person, S3Endpoint, World, all_at_once, run_jobs
+from tests.conftest import (
+    DownQueue,
+    Person,
+    S3Endpoint,
+    World,
+    all_at_once,
+    hold_jobs,
+    run_jobs,
+)
 
 EXPORTS = "/api/v1/tenants/borough/exports"
 JAN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # London is on UTC in January
@@ -285,7 +293,7 @@ def test_progress_is_committed_after_every_batch(
             yield batch
 
     monkeypatch.setitem(KINDS, "tasks", dataclasses.replace(tasks, rows=watched))
-    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: None)  # run it by hand
+    hold_jobs(app, monkeypatch)  # run it by hand
     export_id = ask(client, admin)["id"]
     with app.app_context():
         assert run_export(str(borough.id), export_id) is True
@@ -318,7 +326,7 @@ def test_a_job_run_twice_or_twice_at_once_makes_one_file_done_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     add_tasks(app, borough, nurse, 3)
-    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: None)
+    hold_jobs(app, monkeypatch)
     export_id = ask(client, admin)["id"]
 
     def run() -> bool:
@@ -341,18 +349,12 @@ def test_asked_for_while_redis_is_down_the_sweep_sends_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     add_tasks(app, borough, nurse, 2)
-    import nyby.jobs.queues
-
-    real = nyby.jobs.queues.enqueue
-
-    def broken(*args: Any) -> None:
-        raise ConnectionError("Redis is down")
-
-    monkeypatch.setattr(nyby.jobs.queues, "enqueue", broken)
+    real = app.extensions["nyby.queue"]
+    hold_jobs(app, monkeypatch, DownQueue())
     export = ask(client, admin)  # the request is committed all the same
     run_jobs(app)
     assert client.get(f"{EXPORTS}/{export['id']}", headers=admin.headers).json["status"] == "queued"
-    monkeypatch.setattr(nyby.jobs.queues, "enqueue", real)
+    hold_jobs(app, monkeypatch, real)  # Redis is back
     with app.app_context():
         assert send_queued_exports(str(borough.id)) == 0  # still its own job's, for now
     later = utcnow() + jobs.SWEEP_AFTER + timedelta(seconds=1)
@@ -373,7 +375,7 @@ def test_an_export_left_by_a_dead_worker_is_taken_over_then_given_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     add_tasks(app, borough, nurse, 1)
-    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: None)
+    hold_jobs(app, monkeypatch)
     first, second = ask(client, admin)["id"], ask(client, admin)["id"]
     stopped = utcnow() - export_services.STALE_AFTER - timedelta(minutes=1)
     with app.app_context(), tenant_scope(borough.id):
@@ -384,11 +386,10 @@ def test_an_export_left_by_a_dead_worker_is_taken_over_then_given_up(
                 .values(status="running", attempts=attempts, heartbeat_at=stopped)
             )
         db.session.commit()
-    sent: list[tuple[Any, ...]] = []
-    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: sent.append(args))
+    sent = hold_jobs(app, monkeypatch)
     with app.app_context():
         assert send_queued_exports(str(borough.id)) == 1
-    assert [args[2] for args in sent] == [first]
+    assert [args[1] for _, args in sent.jobs] == [first]
     with app.app_context():
         assert run_export(str(borough.id), first) is True
     shown = client.get(f"{EXPORTS}/{second}", headers=admin.headers).json
@@ -525,8 +526,7 @@ def test_the_page_asks_shows_progress_and_downloads(
         data={"csrf_token": token, "kind": "tasks", "from": "2026-02-01", "to": "2026-01-01"},
     )
     assert refused.status_code == 422 and "Must not be before the start." in refused.text
-    held: list[tuple[Any, ...]] = []
-    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: held.append(args))
+    held = hold_jobs(app, monkeypatch)
     asked = browser.post(
         "/t/borough/exports",
         data={"csrf_token": token, "kind": "tasks", "from": "2026-01-01", "to": "2026-01-31"},
@@ -535,7 +535,7 @@ def test_the_page_asks_shows_progress_and_downloads(
     page = browser.get("/t/borough/exports").text
     assert "Waiting to start" in page and "<progress" in page
     assert 'data-exports-refresh="on"' in page
-    [(job, tenant_id, export_id)] = held
+    [(job, (tenant_id, export_id))] = held.jobs
     with app.app_context():
         assert job(tenant_id, export_id) is True
     page = browser.get("/t/borough/exports").text
@@ -552,7 +552,7 @@ def test_the_page_asks_shows_progress_and_downloads(
 def test_a_running_export_shows_its_progress_in_the_api_and_on_the_page(
     app: Flask, client: FlaskClient, borough: Any, admin: Person, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: None)
+    hold_jobs(app, monkeypatch)
     export_id = ask(client, admin)["id"]
     with app.app_context(), tenant_scope(borough.id):
         db.session.execute(

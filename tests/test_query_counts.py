@@ -7,7 +7,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from nyby.auth.permissions import Role
-from tests.conftest import World, run_jobs
+from tests.conftest import World, hold_jobs, run_jobs
 from tests.seed import configuration_document
 
 
@@ -69,19 +69,6 @@ def test_open_tasks_near_me_cost_the_same_for_a_page_of_two_or_twelve(
     assert small == large, (small, large)
 
 
-class _HeldQueue:
-    """Keeps the jobs a wave enqueues, so only the wave itself is counted."""
-
-    def __init__(self) -> None:
-        self.jobs: list[Any] = []
-
-    def enqueue(self, func: Any, *args: Any) -> None:
-        self.jobs.append((func, args))
-
-    def enqueue_many(self, calls: list[Any]) -> None:
-        self.jobs += calls
-
-
 def test_a_wave_costs_the_same_for_three_people_or_twelve(
     app: Any,
     client: FlaskClient,
@@ -106,8 +93,7 @@ def test_a_wave_costs_the_same_for_three_people_or_twelve(
         set_policy(app, borough, wave_size=size)
         task = post_task(client, nurse, title=f"Shopping for {size}").json
         run_jobs(app)  # the first wave
-        held = _HeldQueue()
-        monkeypatch.setitem(app.extensions, "nyby.queue", held)
+        held = hold_jobs(app, monkeypatch)
         with count_queries() as counted:
             assert wave(app, borough, task["id"], utcnow() + timedelta(hours=1)) == size
         monkeypatch.undo()

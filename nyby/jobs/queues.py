@@ -35,16 +35,13 @@ class InProcessQueue:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self._jobs.put((func, args))
+    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        for call in calls:
+            self._jobs.put(call)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="nyby-jobs", daemon=True)
                 self._thread.start()
-
-    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
-        for func, args in calls:
-            self.enqueue(func, *args)
 
     def _work(self) -> None:
         while True:
@@ -66,9 +63,6 @@ class RedisQueue:
     def __init__(self, client: redis.Redis) -> None:
         self.rq = rq.Queue("default", connection=client)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.enqueue_many([(func, args)])
-
     def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
         """One round trip to Redis for them all (a wave's offers and their deliveries). A
         job that may run long (an export) says so with a ``job_timeout`` attribute."""
@@ -88,7 +82,7 @@ def init_queue(app: Flask, client: redis.Redis | None) -> None:
 
 
 def enqueue(func: Callable[..., Any], *args: Any) -> None:
-    current_app.extensions["nyby.queue"].enqueue(func, *args)
+    current_app.extensions["nyby.queue"].enqueue_many([(func, args)])
 
 
 _AFTER_COMMIT = "nyby.jobs_after_commit"

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from nyby.auth.permissions import Role
 from nyby.exports.jobs import run_export
 from tests.browser.helpers import assert_accessible, log_in, screenshot
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, hold_jobs
 from tests.tasking import post_task
 
 
@@ -28,8 +28,7 @@ def test_an_admin_asks_for_an_export_on_a_phone_and_downloads_it(
     post_task(client, nurse, title="Weekly shop")
     admin = world.person(borough, Role.ADMIN)
     # The job waits until the test lets it run, so the page is seen before it is done.
-    held: list[tuple[Any, ...]] = []
-    monkeypatch.setattr("nyby.jobs.queues.enqueue", lambda *args: held.append(args))
+    held = hold_jobs(app, monkeypatch)
     phone.goto("/login")
     log_in(phone, admin.account.email, PASSWORD)
     phone.goto("/t/borough/exports")
@@ -45,7 +44,7 @@ def test_an_admin_asks_for_an_export_on_a_phone_and_downloads_it(
     assert_accessible(phone)
     screenshot(phone, "export-waiting")
 
-    [(_, tenant_id, export_id)] = [args for args in held if args[0] is run_export]
+    [(tenant_id, export_id)] = [args for job, args in held.jobs if job is run_export]
     with app.app_context():
         assert run_export(tenant_id, export_id) is True
     # No reload: the page follows the export and says when it is ready.

@@ -92,7 +92,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock
@@ -123,7 +123,7 @@ from nyby.tasks.services import post_task
 from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from nyby.tenancy.resolution import Actor
-from tests.conftest import Databases, World
+from tests.conftest import Databases, World, hold_jobs
 from tests.perf.seeding import seeded_once
 
 VOLUNTEERS = 650_000
@@ -758,24 +758,6 @@ def england(app: Flask, owner_engine: Engine, request: pytest.FixtureRequest) ->
         yield seeded
 
 
-class HeldQueue:
-    """Keeps what is enqueued and runs nothing, in place of the in-process queue: the
-    rounds time the request and the wave job alone, not earlier rounds' deliveries
-    running beside them in a thread (on Redis the jobs are enqueued for real)."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[str, tuple[Any, ...]]] = []
-
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.jobs.append((func.__name__, args))
-
-    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
-        self.jobs += [(func.__name__, args) for func, args in calls]
-
-    def join(self) -> None:
-        """Nothing runs, so there is nothing to wait for."""
-
-
 def _empty_redis(app: Flask) -> None:
     client = app.extensions["nyby.redis"]
     for key in client.scan_iter("rq:*"):
@@ -784,11 +766,14 @@ def _empty_redis(app: Flask) -> None:
 
 @pytest.fixture
 def jobs_held(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The rounds time the request and the wave job alone, not earlier rounds' deliveries
+    running beside them in a thread: the in-process queue's jobs are held (on Redis they
+    are enqueued for real, and cleared afterwards)."""
     if app.extensions["nyby.redis"] is not None:
         yield
         _empty_redis(app)
     else:
-        monkeypatch.setitem(app.extensions, "nyby.queue", HeldQueue())
+        hold_jobs(app, monkeypatch)
         yield
 
 
