@@ -382,8 +382,8 @@ class _HeldJobs:
     def __init__(self) -> None:
         self.waiting: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.waiting.append((func, args))
+    def enqueue_many(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        self.waiting.extend(calls)
 
     def join(self) -> None:
         """Nothing runs behind the replay's back."""
