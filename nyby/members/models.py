@@ -27,6 +27,17 @@ AREA_COLUMNS = (
     "on_duty",
 )
 WAITING_COLUMNS = ("tenant_id", "waiting_since", "id", "is_active", "on_duty_until", "on_duty")
+# What reports count of a member, by id (the index ix_memberships_counted).
+COUNTED_COLUMNS = (
+    "tenant_id",
+    "id",
+    "is_volunteer",
+    "created_at",
+    "is_active",
+    "deactivated_at",
+    "first_on_duty_at",
+    "home_area_cell",
+)
 
 
 class Membership(TenantScoped, Timestamped, Base):
@@ -60,6 +71,10 @@ class Membership(TenantScoped, Timestamped, Base):
             postgresql_where=text("on_duty"),
             sqlite_where=text("on_duty"),
         ),
+        # Reports look each approved role's member up by id for what they count (a
+        # volunteer, joined, active, first on duty, home area): Table 2 for a nation,
+        # from the index alone (nyby.reporting.metrics.volunteers_by_role).
+        Index("ix_memberships_counted", *COUNTED_COLUMNS),
         # "The tenant's safeguarding leads", told of every concern (nyby.safeguarding).
         Index(
             "ix_memberships_safeguarding_leads",

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nyby.core.db import Base, Timestamped, new_id
@@ -38,6 +38,16 @@ class RoleAssignment(TenantScoped, Timestamped, Base):
     __audited__ = True  # nyby.audit.trail records every change
     __table_args__ = (
         UniqueConstraint("tenant_id", "membership_id", "role_id"),
+        # A member's approved roles read from the index alone: Table 2's count of approved
+        # volunteers per role over a whole nation (nyby.reporting), dispatch's role test.
+        Index(
+            "ix_role_assignments_member_status",
+            "tenant_id",
+            "membership_id",
+            "status",
+            "approved_at",
+            "role_id",
+        ),
         tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
         tenant_fk(["role_id"], "volunteer_roles"),
     )
