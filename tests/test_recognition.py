@@ -260,6 +260,9 @@ def test_someone_who_opts_out_gets_no_badges_no_notices_and_no_place(
 ) -> None:
     set_recognition(client, admin, tasks_completed=(1, 2, 3), leaderboard=True)
     amy, ben = volunteer(app, world, borough), volunteer(app, world, borough)
+    # Only a JSON true or false says it (a 0 or "no" from a broken client is refused).
+    unclear = client.put(f"{API}/me/recognition", json={"opted_out": 0}, headers=amy.headers)
+    assert unclear.status_code == 422 and "opted_out" in unclear.json["errors"]["json"]
     out = client.put(f"{API}/me/recognition", json={"opted_out": True}, headers=amy.headers)
     assert out.json == {"opted_out": True, "badges": [], "progress": []}
     completed(app, borough, amy, nurse, 3)

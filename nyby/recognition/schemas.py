@@ -7,6 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from nyby.core.fields import Flag
 from nyby.recognition.models import Milestone, Tier
 
 MILESTONES = [milestone.value for milestone in Milestone]
@@ -130,7 +131,7 @@ class MyRecognitionSchema(ma.Schema):
 
 
 class OptOutSchema(ma.Schema):
-    opted_out = ma.fields.Boolean(
+    opted_out = Flag(
         required=True,
         metadata={"description": "True: no badges, no notices about them, no leaderboard place"},
     )
