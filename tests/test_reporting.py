@@ -613,6 +613,13 @@ def test_admins_keep_criteria_through_the_api(
             {"key": "x", "name": "X", "metric": "tasks_created", "target": 1, "period": "day"},
             "period",
         ),
+        # Past any real figure, and past what the board's PDF can print.
+        (
+            "criteria",
+            None,
+            {"key": "x", "name": "X", "metric": "tasks_created", "target": 1e300},
+            "target",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_422(

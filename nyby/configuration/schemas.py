@@ -433,6 +433,11 @@ def validate_area(cell: str) -> None:
         )
 
 
+# A criterion's target: no count, rate or time of a tenant comes near it, and a number
+# past it cannot be printed (the board's PDF rounds it as a decimal).
+MAX_TARGET = 1_000_000_000
+
+
 class SuccessCriterionFileSchema(StrictSchema):
     """A success criterion: a metric compared with a target over a week, month or
     quarter (the tenant's time zone), for the whole tenant or one role and/or area."""
@@ -451,7 +456,7 @@ class SuccessCriterionFileSchema(StrictSchema):
     target = ma.fields.Float(
         required=True,
         allow_nan=False,
-        validate=ma.validate.Range(min=0),
+        validate=ma.validate.Range(min=0, max=MAX_TARGET),
         metadata={"description": "Minutes for times, a fraction (0..1) for rates"},
     )
     period = ma.fields.String(

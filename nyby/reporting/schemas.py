@@ -5,7 +5,13 @@ from typing import Any
 
 import marshmallow as ma
 
-from nyby.configuration.schemas import Key, StrictSchema, SuccessCriterionFileSchema, validate_area
+from nyby.configuration.schemas import (
+    MAX_TARGET,
+    Key,
+    StrictSchema,
+    SuccessCriterionFileSchema,
+    validate_area,
+)
 from nyby.reporting.metrics import METRICS
 from nyby.reporting.models import Comparison, Period, Status, Trend
 
@@ -139,7 +145,7 @@ class CriterionUpdateSchema(StrictSchema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     metric = ma.fields.String(validate=ma.validate.OneOf(list(METRICS)))
     comparison = ma.fields.String(validate=ma.validate.OneOf([c.value for c in Comparison]))
-    target = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=0))
+    target = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=0, max=MAX_TARGET))
     period = ma.fields.String(validate=ma.validate.OneOf(PERIODS))
     role = Key(allow_none=True)
     area = ma.fields.String(allow_none=True, validate=validate_area)
