@@ -19,6 +19,7 @@ from nyby.expenses.schemas import (
     ReceiptLinkSchema,
     RejectionSchema,
 )
+from nyby.integrations.storage import attachment
 from nyby.tasks.access import get_task_or_404
 from nyby.tenancy.resolution import allowed_to, current_actor
 
@@ -68,11 +69,7 @@ class ClaimExport(MethodView):
     def get(self, period: dict[str, Any]) -> Response:
         """Approved claims for finance, by the day they were approved (tenant's time)."""
         body = services.export_csv(current_actor(), period.get("start"), period.get("end"))
-        return Response(
-            body,
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="expenses.csv"'},
-        )
+        return attachment(body, "expenses.csv", "text/csv")
 
 
 @blp.route("/expenses/<uuid:claim_id>")

@@ -21,6 +21,7 @@ from nyby.expenses import services
 from nyby.expenses.access import get_claim_or_404
 from nyby.expenses.models import ClaimStatus, ExpenseCategory
 from nyby.expenses.schemas import ClaimCreateSchema, ExportQuerySchema
+from nyby.integrations.storage import attachment
 from nyby.tasks.access import get_task_or_404
 from nyby.tenancy.resolution import current_actor
 from nyby.web.forms import Form, read_form
@@ -143,8 +144,4 @@ def export_expenses() -> Any:
     start, end = period.get("start"), period.get("end")
     body = services.export_csv(actor, start, end)
     name = "-".join(["expenses", actor.tenant.slug, *(str(d) for d in (start, end) if d)])
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return attachment(body, f"{name}.csv", "text/csv")

@@ -267,6 +267,13 @@ def content_disposition(file_name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
+def attachment(body: bytes | str, file_name: str, mimetype: str) -> Response:
+    """A file made on request (a CSV or PDF export) as a download named ``file_name``."""
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(file_name)}
+    )
+
+
 # --------------------------------------------------------------------------- per tenant
 
 

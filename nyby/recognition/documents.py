@@ -14,6 +14,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from nyby.core.pdf import latin1
+from nyby.core.spreadsheet import safe_cell
 from nyby.recognition.models import ActivityRecord
 from nyby.recognition.names import MILESTONE_NAMES, TIER_NAMES
 
@@ -90,39 +92,13 @@ def lines(record: ActivityRecord, slug: str) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def as_csv(record: ActivityRecord, slug: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_("Section"), _("Item"), _("Value"), _("Detail")])
     for row in lines(record, slug):
-        writer.writerow([_cell(cell) for cell in row])
+        writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()
-
-
-# Typographic quotes, dashes and the ellipsis, written plainly.
-PLAIN = str.maketrans(
-    {
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2026": "...",
-    }
-)
-
-
-def _latin1(text: str) -> str:
-    """The PDF's core fonts are Latin-1 (æ, ø, å included); typographic quotes and
-    dashes are written plainly, anything else as '?'."""
-    plain = text.translate(PLAIN)
-    return plain.encode("latin-1", "replace").decode("latin-1")
 
 
 # Lists are cut to fit one page; the CSV and the verification page hold them all.
@@ -133,14 +109,14 @@ def as_pdf(record: ActivityRecord, slug: str) -> bytes:
     f = record.figures
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
-    pdf.set_title(_latin1(_("Volunteering record: %(name)s", name=f["name"])))
-    pdf.set_author(_latin1(f["tenant"]))
+    pdf.set_title(latin1(_("Volunteering record: %(name)s", name=f["name"])))
+    pdf.set_author(latin1(f["tenant"]))
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
     def text(line: str, size: float = 10, style: str = "", height: float = 5.5) -> None:
         pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(width, height, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, height, latin1(line), new_x="LMARGIN", new_y="NEXT")
 
     def heading(line: str) -> None:
         pdf.ln(2)
@@ -150,9 +126,9 @@ def as_pdf(record: ActivityRecord, slug: str) -> bytes:
         pdf.set_font("Helvetica", "", 10)
         for label, value in rows:
             pdf.set_font("Helvetica", "", 10)
-            pdf.cell(width * 0.45, 5.5, _latin1(label))
+            pdf.cell(width * 0.45, 5.5, latin1(label))
             pdf.set_font("Helvetica", "B", 10)
-            pdf.cell(width * 0.55, 5.5, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(width * 0.55, 5.5, latin1(value), new_x="LMARGIN", new_y="NEXT")
 
     text(_("Volunteering record"), 18, "B", 10)
     text(f["name"], 14, "B", 8)
@@ -229,7 +205,7 @@ def as_pdf(record: ActivityRecord, slug: str) -> bytes:
     pairs([(_("Verification code"), record.code)])
     pdf.set_font("Helvetica", "", 9)
     link = verify_url(record, slug)
-    pdf.multi_cell(width, 5, _latin1(link), link=link, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 5, latin1(link), link=link, new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(pdf.h - 18)
     text(
         _("This record holds no details of the people helped: only counts and dates."),

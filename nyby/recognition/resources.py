@@ -9,6 +9,7 @@ from flask.views import MethodView
 from nyby.auth.permissions import Action
 from nyby.configuration.access import get_configuration
 from nyby.core.api import Blueprint, Rows
+from nyby.integrations.storage import attachment
 from nyby.members.access import get_member_or_404
 from nyby.recognition import documents, services
 from nyby.recognition.access import get_record_or_404
@@ -135,10 +136,8 @@ class ActivityRecordCsv(MethodView):
     def get(self, record_id: uuid.UUID) -> Response:
         actor = current_actor()
         record = get_record_or_404(actor, record_id)
-        return Response(
-            documents.as_csv(record, actor.tenant.slug),
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="activity-record.csv"'},
+        return attachment(
+            documents.as_csv(record, actor.tenant.slug), "activity-record.csv", "text/csv"
         )
 
 
@@ -148,10 +147,8 @@ class ActivityRecordPdf(MethodView):
     def get(self, record_id: uuid.UUID) -> Response:
         actor = current_actor()
         record = get_record_or_404(actor, record_id)
-        return Response(
-            documents.as_pdf(record, actor.tenant.slug),
-            mimetype="application/pdf",
-            headers={"Content-Disposition": 'attachment; filename="activity-record.pdf"'},
+        return attachment(
+            documents.as_pdf(record, actor.tenant.slug), "activity-record.pdf", "application/pdf"
         )
 
 

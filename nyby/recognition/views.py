@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from nyby.auth.ratelimit import FailureCounter
 from nyby.core.api import read_page
 from nyby.core.errors import NotFound, TooManyRequests
+from nyby.integrations.storage import attachment
 from nyby.recognition import documents, services
 from nyby.recognition.access import get_record_or_404
 from nyby.recognition.names import MILESTONE_NAMES, TIER_NAMES
@@ -84,10 +85,8 @@ def issue_record() -> BaseResponse:
 def record_csv(record_id: uuid.UUID) -> Response:
     actor = current_actor()
     record = get_record_or_404(actor, record_id)
-    return Response(
-        documents.as_csv(record, actor.tenant.slug),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="activity-record.csv"'},
+    return attachment(
+        documents.as_csv(record, actor.tenant.slug), "activity-record.csv", "text/csv"
     )
 
 
@@ -95,10 +94,8 @@ def record_csv(record_id: uuid.UUID) -> Response:
 def record_pdf(record_id: uuid.UUID) -> Response:
     actor = current_actor()
     record = get_record_or_404(actor, record_id)
-    return Response(
-        documents.as_pdf(record, actor.tenant.slug),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="activity-record.pdf"'},
+    return attachment(
+        documents.as_pdf(record, actor.tenant.slug), "activity-record.pdf", "application/pdf"
     )
 
 

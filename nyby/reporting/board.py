@@ -14,15 +14,12 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from nyby.core.pdf import latin1
 from nyby.reporting.labels import format_value, status_name, trend_name
 from nyby.tenancy.models import Tenant
 
 # One page: more criteria than this are left to the CSV, and the page says so.
 MOST_ROWS = 22
-
-
-def latin1(text: str) -> str:
-    return text.replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
 
 
 def board_pdf(

@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from nyby.auth.permissions import Action
 from nyby.core.api import Blueprint, Rows
+from nyby.integrations.storage import attachment
 from nyby.reporting import services
 from nyby.reporting.access import get_criterion_or_404
 from nyby.reporting.schemas import (
@@ -149,11 +150,7 @@ class CriteriaCsv(MethodView):
     @blp.response(200, content_type="text/csv", description="The evaluation as CSV")
     def get(self) -> Response:
         """Each criterion with its latest evaluation, as CSV (coordinators, admins)."""
-        return Response(
-            services.export_csv(current_actor()),
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="success-criteria.csv"'},
-        )
+        return attachment(services.export_csv(current_actor()), "success-criteria.csv", "text/csv")
 
 
 @blp.route("/criteria/export.pdf")
@@ -162,8 +159,6 @@ class CriteriaPdf(MethodView):
     def get(self) -> Response:
         """The evaluation on one page for the board: each criterion's status and trend,
         and Table 2's totals (coordinators, admins)."""
-        return Response(
-            services.export_pdf(current_actor()),
-            mimetype="application/pdf",
-            headers={"Content-Disposition": 'attachment; filename="success-criteria.pdf"'},
+        return attachment(
+            services.export_pdf(current_actor()), "success-criteria.pdf", "application/pdf"
         )

@@ -19,6 +19,7 @@ from nyby.auth.permissions import Action
 from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Unprocessable
+from nyby.core.spreadsheet import safe_cell
 from nyby.reporting import metrics
 from nyby.reporting.metrics import METRICS, Scope, Window
 from nyby.reporting.models import (
@@ -404,11 +405,6 @@ EXPORT_COLUMNS = (
 )
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _local(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).isoformat(timespec="seconds") if moment else ""
 
@@ -425,7 +421,7 @@ def export_csv(actor: Actor) -> str:
         writer.writerow(
             [
                 view["key"],
-                _cell(view["name"]),
+                safe_cell(view["name"]),
                 view["metric"],
                 view["unit"],
                 view["comparison"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Response, render_template, request
 from flask_babel import lazy_gettext
 
+from nyby.integrations.storage import attachment
 from nyby.provision import services as provision
 from nyby.provision.views import need_map
 from nyby.reporting import services
@@ -59,17 +60,11 @@ def dashboard() -> tuple[str, int]:
 
 @web.get("/t/<tenant>/dashboard/criteria.csv")
 def criteria_csv() -> Response:
-    return Response(
-        services.export_csv(current_actor()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="success-criteria.csv"'},
-    )
+    return attachment(services.export_csv(current_actor()), "success-criteria.csv", "text/csv")
 
 
 @web.get("/t/<tenant>/dashboard/criteria.pdf")
 def criteria_pdf() -> Response:
-    return Response(
-        services.export_pdf(current_actor()),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="success-criteria.pdf"'},
+    return attachment(
+        services.export_pdf(current_actor()), "success-criteria.pdf", "application/pdf"
     )
