@@ -36,7 +36,7 @@ from nyby.onboarding.models import (
 )
 from nyby.provision.models import ProvisionCell
 from nyby.recognition.models import ActivityRecord, Badge, RecognitionOptOut
-from nyby.reporting.models import CriterionEvaluation, SuccessCriterion
+from nyby.reporting.models import CriterionEvaluation, SuccessCriterion, VolunteerCount
 from nyby.safeguarding.models import ConcernNote, SafeguardingConcern
 from nyby.tasks.models import Task, TaskAttachment, TaskDecline, TaskEvent, TaskSeries
 from nyby.tenancy.context import tenant_scope
@@ -144,6 +144,16 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                     value=1.0,
                     target=0.8,
                     status="met",
+                )
+            )
+            # Table 2's volunteers as the keep job counted them at a midnight.
+            db.session.add(
+                VolunteerCount(
+                    at=utcnow() - timedelta(days=1),
+                    role_key=role.key,
+                    approved=1,
+                    went_on_duty=0,
+                    counted_at=utcnow(),
                 )
             )
             campaign = Campaign(key="drivers", name="Drivers wanted", starts_on=date(2026, 1, 1))

@@ -30,8 +30,9 @@ from nyby.core.db import db, utcnow
 from nyby.members.models import Membership
 from nyby.onboarding.models import RoleAssignment
 from nyby.reporting import metrics
-from nyby.reporting.jobs import evaluate_success_criteria
-from nyby.reporting.models import CriterionEvaluation, SuccessCriterion
+from nyby.reporting import services as reporting
+from nyby.reporting.jobs import evaluate_success_criteria, keep_volunteer_counts
+from nyby.reporting.models import CriterionEvaluation, SuccessCriterion, VolunteerCount
 from nyby.reporting.services import status_of
 from nyby.tasks.models import Task
 from nyby.tenancy.context import tenant_scope
@@ -420,6 +421,67 @@ def test_every_metric_and_table_2_match_the_true_figures(
     )
 
 
+def test_a_past_months_volunteers_are_kept_as_counted_when_it_ended(
+    app: Flask, client: FlaskClient, tenant: Tenant, admin: Person
+) -> None:
+    activity = generate()
+    store(app, tenant, activity)
+    in_april = datetime(2026, 4, 10, 9, tzinfo=UTC)
+    with app.app_context(), tenant_scope(tenant.id):
+        # Today's midnight and thirteen months' starts, the end of March among them;
+        # a second run counts nothing again.
+        oslo = db.session.get_one(Tenant, tenant.id)
+        assert reporting.keep_volunteer_counts(oslo, in_april) == 14
+        assert reporting.keep_volunteer_counts(oslo, in_april) == 0
+        db.session.commit()
+
+    def table(**query: str) -> dict[str | None, dict[str, Any]]:
+        answer = client.get(
+            f"{API}/table-2",
+            query_string={"period": "month", "at": "2026-03-02", **query},
+            headers=admin.headers,
+        )
+        assert answer.status_code == 200, answer.json
+        return {row["role_key"]: row for row in answer.json["rows"]}
+
+    def approved(rows: dict[str | None, dict[str, Any]]) -> dict[str | None, int]:
+        return {key: row["approved_volunteers"] for key, row in rows.items()}
+
+    kept = table()
+    expected = {key: truth(activity, *MARCH, key, CELLS) for key in ("shopper", "caller", None)}
+    assert approved(kept) == {k: v["approved_volunteers"] for k, v in expected.items()}
+    assert {k: r["volunteers_on_duty"] for k, r in kept.items()} == {
+        k: v["volunteers_on_duty"] for k, v in expected.items()
+    }
+    in_area = approved(table(area=PARENT))
+
+    # After March, a shopper approved before its end is suspended: March's table still
+    # shows the volunteers as they stood when it ended, for every role and one role;
+    # a table by area is counted again, and so is the month still running.
+    shopper = next(
+        v
+        for v in activity.volunteers
+        if (at := v.approved.get("shopper"))
+        and at < MARCH[0]
+        and v.deactivated is None
+        and v.cell in INSIDE
+    )
+    now_before = approved(table(at=utcnow().date().isoformat()))
+    with app.app_context(), tenant_scope(tenant.id):
+        assignment = db.session.scalar(
+            select(RoleAssignment)
+            .join(VolunteerRole, VolunteerRole.id == RoleAssignment.role_id)
+            .where(RoleAssignment.membership_id == shopper.id, VolunteerRole.key == "shopper")
+        )
+        assert assignment is not None
+        assignment.status = "suspended"
+        db.session.commit()
+    assert table() == kept
+    assert approved(table(role="shopper"))["shopper"] == kept["shopper"]["approved_volunteers"]
+    assert approved(table(area=PARENT))["shopper"] == in_area["shopper"] - 1
+    assert approved(table(at=utcnow().date().isoformat()))["shopper"] == (now_before["shopper"] - 1)
+
+
 def test_periods_follow_the_tenants_calendar() -> None:
     oslo = metrics.ZoneInfo("Europe/Oslo")
     at = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)  # already 1 April in Oslo
@@ -724,6 +786,16 @@ def test_two_jobs_or_two_admins_at_once_give_one_outcome(
     with app.app_context(), tenant_scope(tenant.id):
         rows = db.session.scalars(select(CriterionEvaluation)).all()
     assert len(rows) == 2  # this month and last, once each
+
+    def keep() -> int:
+        with app.app_context():
+            counted: int = keep_volunteer_counts(str(tenant.id))
+            return counted
+
+    counted = all_at_once([keep] * 2)
+    with app.app_context(), tenant_scope(tenant.id):
+        moments = db.session.scalars(select(VolunteerCount.at)).all()
+    assert sum(counted) == len(moments) == len(set(moments)) >= 13  # one "in all" row each
 
     other = world.person(tenant, Role.ADMIN)
     body = {"key": "busy", "name": "Busy", "metric": "tasks_created", "target": 10}

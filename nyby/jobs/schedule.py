@@ -18,7 +18,7 @@ from nyby.onboarding.jobs import sweep_check_expiry
 from nyby.provision.jobs import refresh_provision
 from nyby.provision.services import REFRESH_EVERY
 from nyby.recognition.jobs import award_badges
-from nyby.reporting.jobs import evaluate_success_criteria
+from nyby.reporting.jobs import evaluate_success_criteria, keep_volunteer_counts
 from nyby.tasks.series import generate_series_occurrences
 from nyby.tasks.services import expire_overdue_tasks
 from nyby.tenancy.models import Tenant
@@ -77,6 +77,9 @@ SCHEDULE = [
         timedelta(hours=1),
         for_each_tenant(evaluate_success_criteria),
     ),
+    # Volunteers as they stood at each local midnight, counted once soon after it and
+    # kept: Table 2 of an ended period reads them (idempotent).
+    Periodic("keep-volunteer-counts", timedelta(hours=1), for_each_tenant(keep_volunteer_counts)),
 ]
 
 

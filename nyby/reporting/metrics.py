@@ -29,7 +29,10 @@ those *created* in the period (a cohort: % completed is then never over 100):
   time) for the same client.
 
 Volunteers, by the role they are approved in and their home area cell; counted at the
-period's end (the NHS evaluation's figures are totals to a date):
+period's end (the NHS evaluation's figures are totals to a date). Table 2 of a period
+that has ended reads the first two as they were counted when it ended (soon after, by
+the hourly job: ``keep_volunteer_counts``), so an approval withdrawn later does not
+change a past month's table:
 
 - ``approved_volunteers``: members with the volunteer role approved (in that role, or
   in any) before the period's end, not deactivated by then.
@@ -66,6 +69,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from nyby.configuration.models import VolunteerRole
@@ -73,7 +77,7 @@ from nyby.core.db import db, utcnow
 from nyby.geo import AREA_RESOLUTION
 from nyby.members.models import Membership
 from nyby.onboarding.models import AssignmentStatus, RoleAssignment
-from nyby.reporting.models import Period
+from nyby.reporting.models import ALL_ROLES, Period, VolunteerCount
 from nyby.tasks.models import Task, TaskStatus
 
 ACTIVE_WINDOW = timedelta(days=30)
@@ -137,7 +141,7 @@ def period_window(kind: Period | str, at: datetime, tz: ZoneInfo) -> Window:
         after = _add_months(first, 3)
     else:
         raise ValueError(f"Unknown period {kind!r}.")
-    return Window(_local_midnight(first, tz), _local_midnight(after, tz))
+    return Window(local_midnight(first, tz), local_midnight(after, tz))
 
 
 def previous_window(kind: Period | str, window: Window, tz: ZoneInfo) -> Window:
@@ -157,8 +161,8 @@ def months_in(window: Window, tz: ZoneInfo) -> float:
     of that month it covers (a whole month 1, a quarter 3, one week of May 7/31)."""
     total = 0.0
     month = window.start.astimezone(tz).date().replace(day=1)
-    while _local_midnight(month, tz) < window.end:
-        begin, after = _local_midnight(month, tz), _local_midnight(_add_months(month, 1), tz)
+    while local_midnight(month, tz) < window.end:
+        begin, after = local_midnight(month, tz), local_midnight(_add_months(month, 1), tz)
         overlap = min(after, window.end) - max(begin, window.start)
         total += max(overlap.total_seconds(), 0.0) / (after - begin).total_seconds()
         month = _add_months(month, 1)
@@ -170,7 +174,7 @@ def _add_months(first: date, months: int) -> date:
     return date(first.year + index // 12, index % 12 + 1, 1)
 
 
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
@@ -369,9 +373,25 @@ def volunteer_counts(at: datetime, scope: Scope, now: datetime | None = None) ->
     }
 
 
-def volunteers_by_role(at: datetime, scope: Scope) -> dict[uuid.UUID | None, dict[str, int]]:
+def volunteers_by_role(
+    at: datetime, scope: Scope, now: datetime | None = None
+) -> dict[uuid.UUID | None, dict[str, int]]:
     """Approved and ever-on-duty volunteers per role, and in total (key None: a person
-    approved in two roles counts once), for Table 2: one pass over the approved roles
+    approved in two roles counts once), at ``at``, for Table 2. A moment past, for the
+    whole tenant or one role, is read from the counts kept then
+    (``keep_volunteer_counts``) if there are some; anything else is counted now."""
+    if scope.area_cell is None and at <= (now or utcnow()):
+        kept = _kept_counts(at)
+        if kept and scope.role_id is not None:
+            counts = kept.get(scope.role_id, {"approved": 0, "went_on_duty": 0})
+            return {scope.role_id: counts, None: counts}
+        if kept:
+            return kept
+    return count_volunteers_by_role(at, scope)
+
+
+def count_volunteers_by_role(at: datetime, scope: Scope) -> dict[uuid.UUID | None, dict[str, int]]:
+    """``volunteers_by_role`` counted from the data: one pass over the approved roles
     (read from their covering index), counted twice."""
     went = case((Membership.first_on_duty_at < at, 1), else_=0)
     conditions = [
@@ -400,6 +420,45 @@ def volunteers_by_role(at: datetime, scope: Scope) -> dict[uuid.UUID | None, dic
         role_id: {"approved": int(count), "went_on_duty": int(on_duty)}
         for role_id, count, on_duty in db.session.execute(union_all(per_role, total))
     }
+
+
+def _kept_counts(at: datetime) -> dict[uuid.UUID | None, dict[str, int]]:
+    """The counts kept at ``at`` by role id (None: in all); empty if none were kept."""
+    rows = db.session.execute(
+        select(VolunteerRole.id, VolunteerCount.approved, VolunteerCount.went_on_duty)
+        .select_from(VolunteerCount)
+        .outerjoin(VolunteerRole, VolunteerRole.key == VolunteerCount.role_key)
+        .where(VolunteerCount.at == at)
+    )
+    return {
+        role_id: {"approved": approved, "went_on_duty": went} for role_id, approved, went in rows
+    }
+
+
+def keep_volunteer_counts(at: datetime, now: datetime | None = None) -> bool:
+    """Count the whole tenant's volunteers at ``at`` (a moment past: a period's end)
+    once and keep the counts for Table 2; False if they were kept already. Two jobs at
+    once keep one set: the second's insert meets the first's key and is dropped."""
+    if db.session.scalar(select(VolunteerCount.at).where(VolunteerCount.at == at).limit(1)):
+        return False
+    counted = count_volunteers_by_role(at, Scope())
+    keys = dict(db.session.execute(select(VolunteerRole.id, VolunteerRole.key)).tuples().all())
+    rows = [
+        VolunteerCount(
+            at=at,
+            role_key=ALL_ROLES if role_id is None else keys[role_id],
+            approved=counts["approved"],
+            went_on_duty=counts["went_on_duty"],
+            counted_at=now or utcnow(),
+        )
+        for role_id, counts in counted.items()
+    ]
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+    except IntegrityError:
+        return False
+    return True
 
 
 def signup_to_approval(window: Window, scope: Scope) -> list[float]:
@@ -504,8 +563,9 @@ def measure(
 def table_2(window: Window, scope: Scope, tz: ZoneInfo) -> list[dict[str, Any]]:
     """The NHS evaluation's Table 2: per role, then a total row (``role_key`` None):
     approved volunteers, volunteers ever on duty, tasks created, tasks completed,
-    % completed, average completed per month. Volunteers are counted at the period's end;
-    the total counts a person approved in two roles once. Three queries in all."""
+    % completed, average completed per month. Volunteers are counted at the period's end
+    (kept since, once it is past: ``volunteers_by_role``); the total counts a person
+    approved in two roles once. Three queries in all."""
     tasks = task_counts(window, scope, by_role=True)
     people = volunteers_by_role(window.end, scope)
     roles = db.session.execute(

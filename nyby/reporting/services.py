@@ -384,6 +384,22 @@ def evaluate_all(tenant: Tenant, now: datetime | None = None) -> int:
     return count
 
 
+# Months back whose ends the first count keeps (a year's monthly Table 2 reads kept counts).
+KEPT_MONTHS = 13
+
+
+def keep_volunteer_counts(tenant: Tenant, now: datetime | None = None) -> int:
+    """Count the tenant's volunteers at its last local midnight, the end of every
+    period that has just ended, and keep them for Table 2 (``metrics.volunteers_by_role``
+    reads them); the first run also keeps the start of each of the last 13 months.
+    Idempotent: what is kept is never counted again. The number of moments counted."""
+    now = now or utcnow()
+    tz = zone_of(tenant)
+    today = metrics.local_midnight(now.astimezone(tz).date(), tz)
+    moments = {today, *(w.start for w in metrics.months_back(now, tz, KEPT_MONTHS))}
+    return sum(metrics.keep_volunteer_counts(moment, now) for moment in sorted(moments))
+
+
 # -- the board's export -------------------------------------------------------------------
 
 EXPORT_COLUMNS = (

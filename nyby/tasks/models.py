@@ -119,10 +119,17 @@ class Task(TaskDetails, TenantScoped, Timestamped, Base):
         UniqueConstraint("tenant_id", "series_id", "earliest_start"),
         Index("ix_tasks_tenant_id_client_id", "tenant_id", "client_id"),
         # Reports read the tasks posted in a period from a range of it, without the table:
-        # the metrics by role and status (nyby.reporting), need and whether it was met by
-        # area (nyby.provision).
+        # the metrics by role and status and the hours spent (nyby.reporting), need and
+        # whether it was met by area (nyby.provision).
         Index(
-            "ix_tasks_posted", "tenant_id", "created_at", "area_cell", "role_id", "status", "due_by"
+            "ix_tasks_posted",
+            "tenant_id",
+            "created_at",
+            "area_cell",
+            "role_id",
+            "status",
+            "due_by",
+            "minutes_spent",
         ),
     )
 

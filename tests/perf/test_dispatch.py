@@ -429,6 +429,7 @@ class Seeder:
             notification_channels={},
             on_duty=False,
             on_duty_until=None,
+            first_on_duty_at=None,
             max_alerts_per_day=None,
             quiet_hours_start=None,
             quiet_hours_end=None,
@@ -537,6 +538,9 @@ def _volunteers(
                 travel_radius_km=radius,
                 on_duty=on,
                 on_duty_until=until,
+                # Those on duty first went on duty 1 to 300 days ago (no draw: the seed's
+                # random sequence stays as it was).
+                first_on_duty_at=now - timedelta(days=1 + i % 300) if on else None,
                 availability=_availability(rng),
                 languages=["en", rng.choice(LANGUAGES)] if rng.random() < 0.1 else ["en"],
                 preferred_roles=[rng.choice(held)] if rng.random() < 0.2 else [],
