@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 from nyby.auth.permissions import Action
 from nyby.configuration.schemas import ExpensePolicySchema
 from nyby.core.api import Rows
+from nyby.core.days import local_midnight
 from nyby.core.db import db, new_id, utcnow
 from nyby.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from nyby.core.spreadsheet import safe_cell
@@ -280,10 +281,10 @@ def export_csv(actor: Actor, start: date | None, end: date | None) -> str:
     zone = ZoneInfo(actor.tenant.timezone)
     statement = select(ExpenseClaim).where(ExpenseClaim.status == ClaimStatus.APPROVED.value)
     if start is not None:
-        statement = statement.where(ExpenseClaim.decided_at >= _local_midnight(start, zone))
+        statement = statement.where(ExpenseClaim.decided_at >= local_midnight(start, zone))
     if end is not None:
         statement = statement.where(
-            ExpenseClaim.decided_at < _local_midnight(end + timedelta(days=1), zone)
+            ExpenseClaim.decided_at < local_midnight(end + timedelta(days=1), zone)
         )
     claims = db.session.scalars(statement.order_by(ExpenseClaim.decided_at, ExpenseClaim.id)).all()
     out = io.StringIO()
@@ -310,7 +311,3 @@ def export_csv(actor: Actor, start: date | None, end: date | None) -> str:
         )
     log.info("expenses exported by member %s: %d claims", actor.membership.id, len(claims))
     return out.getvalue()
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)

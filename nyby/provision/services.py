@@ -46,6 +46,7 @@ from sqlalchemy import and_, case, delete, func, insert, or_, select, text
 from nyby.auth.permissions import Action
 from nyby.configuration.models import VolunteerRole
 from nyby.configuration.schemas import NeedProvisionSchema
+from nyby.core.days import local_midnight
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Unprocessable
 from nyby.dispatch.matching import _nearby, _qualified
@@ -185,7 +186,10 @@ def need_provision(
         roles = chosen
     zone = ZoneInfo(tenant.timezone)
     need = _need_by_cell(
-        [r.id for r in roles], _local_midnight(start, zone), _local_midnight(end, zone, 1), now
+        [r.id for r in roles],
+        local_midnight(start, zone),
+        local_midnight(end + timedelta(days=1), zone),
+        now,
     )
     people, as_of = _people_by_cell(roles, role or ANY_ROLE, now)
     result = NeedProvision(start, end, resolution, role, as_of)
@@ -204,10 +208,6 @@ def _all_roles() -> list[VolunteerRole]:
             select(VolunteerRole).order_by(VolunteerRole.position, VolunteerRole.key)
         )
     )
-
-
-def _local_midnight(day: date, zone: ZoneInfo, days_later: int = 0) -> datetime:
-    return datetime.combine(day + timedelta(days=days_later), datetime.min.time(), tzinfo=zone)
 
 
 def _need_by_cell(

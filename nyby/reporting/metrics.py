@@ -52,7 +52,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from nyby.configuration.models import VolunteerRole
+from nyby.core.days import local_midnight
 from nyby.core.db import db, utcnow
 from nyby.geo import AREA_RESOLUTION
 from nyby.members.models import Membership
@@ -172,10 +173,6 @@ def months_in(window: Window, tz: ZoneInfo) -> float:
 def _add_months(first: date, months: int) -> date:
     index = first.month - 1 + months
     return date(first.year + index // 12, index % 12 + 1, 1)
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
 def month_label(window: Window, tz: ZoneInfo) -> str:

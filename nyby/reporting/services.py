@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from nyby.auth.permissions import Action
 from nyby.configuration.models import VolunteerRole
+from nyby.core.days import local_midnight
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, Unprocessable
 from nyby.core.spreadsheet import safe_cell
@@ -395,7 +396,7 @@ def keep_volunteer_counts(tenant: Tenant, now: datetime | None = None) -> int:
     Idempotent: what is kept is never counted again. The number of moments counted."""
     now = now or utcnow()
     tz = zone_of(tenant)
-    today = metrics.local_midnight(now.astimezone(tz).date(), tz)
+    today = local_midnight(now.astimezone(tz).date(), tz)
     moments = {today, *(w.start for w in metrics.months_back(now, tz, KEPT_MONTHS))}
     return sum(metrics.keep_volunteer_counts(moment, now) for moment in sorted(moments))
 
