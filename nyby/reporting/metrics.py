@@ -370,21 +370,18 @@ def volunteer_counts(at: datetime, scope: Scope, now: datetime | None = None) ->
     }
 
 
-def volunteers_by_role(
-    at: datetime, scope: Scope, now: datetime | None = None
-) -> dict[uuid.UUID | None, dict[str, int]]:
+def volunteers_by_role(at: datetime, scope: Scope) -> dict[uuid.UUID | None, dict[str, int]]:
     """Approved and ever-on-duty volunteers per role, and in total (key None: a person
     approved in two roles counts once), at ``at``, for Table 2. A moment past, for the
     whole tenant or one role, is read from the counts kept then
     (``keep_volunteer_counts``) if there are some; anything else is counted now."""
-    if scope.area_cell is None and at <= (now or utcnow()):
-        kept = _kept_counts(at)
-        if kept and scope.role_id is not None:
-            counts = kept.get(scope.role_id, {"approved": 0, "went_on_duty": 0})
-            return {scope.role_id: counts, None: counts}
-        if kept:
-            return kept
-    return count_volunteers_by_role(at, scope)
+    kept = _kept_counts(at) if scope.area_cell is None and at <= utcnow() else {}
+    if not kept:
+        return count_volunteers_by_role(at, scope)
+    if scope.role_id is None:
+        return kept
+    counts = kept.get(scope.role_id, {"approved": 0, "went_on_duty": 0})
+    return {scope.role_id: counts, None: counts}
 
 
 def count_volunteers_by_role(at: datetime, scope: Scope) -> dict[uuid.UUID | None, dict[str, int]]:
