@@ -70,8 +70,8 @@ from nyby.tasks.models import Task, TaskDecline, TaskStatus
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 # Scored per wave at most (besides the client's past helpers): those waiting longest.
 CANDIDATE_LIMIT = 100
-# Near people whose role and checks are asked at a time while the pool fills (two or
-# three batches in a city, where those who never qualify have waited longest).
+# Near people whose role and checks are asked at a time while the pool fills: one batch,
+# or two in a city, where those who never qualify have waited longest.
 POOL_BATCH = 2 * CANDIDATE_LIMIT
 RECENT = timedelta(days=7)
 ANSWERED = (OfferStatus.ACCEPTED.value, OfferStatus.DECLINED.value)
