@@ -298,6 +298,55 @@ def test_the_pool_is_who_waited_longest_plus_the_clients_past_helpers(
     assert names[found[0].membership.id] == "helped her, asked today"
 
 
+def test_the_pool_near_a_task_is_the_longest_waiting_who_qualify_however_many_do_not(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    borough: Any,
+    nurse: Person,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The role and checks are asked of the near people a batch at a time, in waiting
+    order: those who do not qualify, or were asked already, are passed over and the
+    pool fills from the next batch, as if everyone near had been asked at once."""
+    set_policy(app, borough, mode="pull")
+    monkeypatch.setattr(matching, "CANDIDATE_LIMIT", 2)
+    monkeypatch.setattr(matching, "POOL_BATCH", 2)
+    task = post_task(client, nurse).json
+    now = utcnow()
+
+    def waited(days: int) -> dict[str, Any]:
+        return {"waiting_since": now - timedelta(days=days)}
+
+    people = {
+        "not approved, waiting longest": on_duty(
+            app, borough, world.person(borough, Role.VOLUNTEER), **waited(40)
+        ),
+        "check expired": on_duty(
+            app, borough, volunteer(app, world, borough, expired=True), **waited(35)
+        ),
+        "declined it": helper(app, world, borough, **waited(30)),
+        "qualified, waiting longest": helper(app, world, borough, **waited(20)),
+        "too far": helper(app, world, borough, km=4.0, **waited(15)),
+        "qualified, next": helper(app, world, borough, **waited(10)),
+        "qualified, asked today": helper(app, world, borough, waiting_since=now),
+    }
+    with app.app_context(), tenant_scope(borough.id):
+        db.session.add(
+            TaskDecline(task_id=uuid.UUID(task["id"]), membership_id=mid(people["declined it"]))
+        )
+        db.session.commit()
+        tenant = db.session.get(Tenant, borough.id)
+        assert tenant is not None
+        loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
+        found = match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, now, 5)
+    names = {mid(person): name for name, person in people.items()}
+    assert sorted(names[m.membership.id] for m in found) == [
+        "qualified, next",
+        "qualified, waiting longest",
+    ]
+
+
 def test_a_wave_sends_the_people_it_asked_to_the_back_of_the_queue(
     app: Flask,
     client: FlaskClient,

@@ -13,6 +13,11 @@ costs a handful of queries per wave, whoever is near the task:
    staff-only role) with every check it requires verified and unexpired, neither
    offered nor declined this task. ``CANDIDATE_LIMIT`` of them, plus whoever completed
    a task for this client before (continuity), wherever they stand in that order.
+   Near a place, the near people's ids come first, in waiting order, and the role and
+   checks are asked of ``POOL_BATCH`` of them at a time until the pool is full (a
+   city's 2,700 near people cost the role and checks of a few hundred: those who
+   never qualify wait longest, as nobody offers them anything); for a remote role SQL
+   walks the waiting index itself, testing each person as it comes to them.
 2. Python scores each (``dispatch.ranking.score``) from figures read in two grouped
    queries, and ranks them.
 3. Walking down the ranking, the rules themselves decide, on the membership loaded a
@@ -65,6 +70,9 @@ from nyby.tasks.models import Task, TaskDecline, TaskStatus
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 # Scored per wave at most (besides the client's past helpers): those waiting longest.
 CANDIDATE_LIMIT = 100
+# Near people whose role and checks are asked at a time while the pool fills: one batch,
+# or two in a city, where those who never qualify have waited longest.
+POOL_BATCH = 2 * CANDIDATE_LIMIT
 RECENT = timedelta(days=7)
 ANSWERED = (OfferStatus.ACCEPTED.value, OfferStatus.DECLINED.value)
 CLOSED = (*ANSWERED, OfferStatus.EXPIRED.value)
@@ -194,9 +202,9 @@ def _candidates(
     (``languages`` only when the client has one to match): the ``CANDIDATE_LIMIT``
     who have waited longest, plus the people who helped this client before.
 
-    One query: ``_nearby`` (the membership's own columns, read through one of its two
-    covering indexes), then whether each holds the role with its checks and was
-    neither offered nor declined this task, longest waiting first.
+    Near a place, ``_waiting_near`` gives everyone near in waiting order, and the role,
+    its checks and whether they were asked already are asked of ``POOL_BATCH`` of them
+    at a time until the pool is full: of a city's 2,700 near people, a few hundred.
     """
     columns = [
         Membership.id,
@@ -205,35 +213,45 @@ def _candidates(
         Membership.preferred_roles,
         *([Membership.languages] if languages else []),
     ]
-    eligible = _nearby(here, radius_km, now).where(
-        *_qualified(role, now), Membership.id.not_in(_asked(task))
-    )
+    may_take = [*_qualified(role, now), Membership.id.not_in(_asked(task))]
+    eligible = _nearby(here, radius_km, now).with_only_columns(*columns).where(*may_take)
     if here is None:
         # A remote role: SQL reads the waiting index in order and tests each person as
         # it comes to them, until the pool is full.
-        pool = eligible.with_only_columns(*columns).order_by(
-            Membership.waiting_since, Membership.id
-        )
+        pool = eligible.order_by(Membership.waiting_since, Membership.id)
+        picked = list(db.session.execute(pool.limit(CANDIDATE_LIMIT)))
     else:
-        # The people of the few cells around the task, by the area index, then sorted:
-        # the planner is fenced off by a materialized CTE, as SQLite would rather read
-        # the whole tenant in waiting order (that index saves the sort) and test each
-        # person against the cells, ten times slower.
-        near = (
-            eligible.add_columns(Membership.waiting_since).cte("near").prefix_with("MATERIALIZED")
-        )
-        pool = (
-            select(*columns)
-            .join(near, near.c.id == Membership.id)
-            .order_by(near.c.waiting_since, near.c.id)
-        )
-    picked = list(db.session.execute(pool.limit(CANDIDATE_LIMIT)))
+        picked = []
+        waiting = _waiting_near(here, radius_km, now)
+        for start in range(0, len(waiting), POOL_BATCH):
+            part = waiting[start : start + POOL_BATCH]
+            batch = select(*columns).where(Membership.id.in_(part), *may_take)
+            found = {row.id: row for row in db.session.execute(batch)}
+            picked += [found[member] for member in part if member in found]
+            if len(picked) >= CANDIDATE_LIMIT:
+                break
+        del picked[CANDIDATE_LIMIT:]
     helpers = _helped_client(task) - {row.id for row in picked}
     if helpers:
-        picked += db.session.execute(
-            eligible.with_only_columns(*columns).where(Membership.id.in_(helpers))
-        ).all()
+        picked += db.session.execute(eligible.where(Membership.id.in_(helpers))).all()
     return picked
+
+
+def _waiting_near(here: Place, radius_km: float, now: datetime) -> list[uuid.UUID]:
+    """The ids of everyone ``_nearby`` the task, who has waited longest first.
+
+    The people of the few cells around the task, by the area index, then sorted: the
+    planner is fenced off by a materialized CTE, as SQLite would rather read the whole
+    tenant in waiting order (that index saves the sort) and test each person against
+    the cells, ten times slower.
+    """
+    near = (
+        _nearby(here, radius_km, now)
+        .add_columns(Membership.waiting_since)
+        .cte("near")
+        .prefix_with("MATERIALIZED")
+    )
+    return list(db.session.scalars(select(near.c.id).order_by(near.c.waiting_since, near.c.id)))
 
 
 def _nearby(here: Place | None, radius_km: float, now: datetime) -> Select[Any]:

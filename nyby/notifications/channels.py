@@ -117,11 +117,15 @@ def fan_out(kind: str, params_by_recipient: dict[uuid.UUID, dict[str, Any]]) -> 
     devices: dict[uuid.UUID, list[str]] = {}
     pushed = [member_id for member_id, channels in wanted.items() if "push" in channels]
     if pushed:
-        for member_id, device in db.session.execute(
-            select(PushSubscription.membership_id, PushSubscription.id)
-            .where(PushSubscription.membership_id.in_(pushed))
-            .order_by(PushSubscription.id)
-        ):
+        found = db.session.execute(
+            select(PushSubscription.membership_id, PushSubscription.id).where(
+                PushSubscription.membership_id.in_(pushed)
+            )
+        ).all()
+        # Put in order here, not by SQL: asked "ORDER BY id", SQLite reads every device of
+        # the tenant in its primary key's order (260,000 at NHS scale, half a second)
+        # rather than these people's few by their index.
+        for member_id, device in sorted(found, key=lambda row: row[1]):
             devices.setdefault(member_id, []).append(str(device))
     tenant = db.session.get(Tenant, current_tenant_id())
     rows = []
