@@ -2,7 +2,7 @@
 month, against a plain COUNT(*) of the tenant's tasks in the same run.
 
 Run on SQLite (the embedded default), then on PostgreSQL; each run seeds its own
-database (42 minutes on SQLite on the two shared cores of the development machine):
+database (12 to 16 minutes on the two shared cores of the development machine):
 
     .venv/bin/python -m pytest tests/perf/test_reporting.py -o addopts="" -p no:cacheprovider \\
         --benchmark-only --benchmark-columns=median,iqr,rounds --benchmark-group-by=group
