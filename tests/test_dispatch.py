@@ -21,7 +21,7 @@ from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db, utcnow
 from nyby.dispatch import matching, ranking, waves
 from nyby.dispatch.jobs import send_due_waves
-from nyby.dispatch.matching import match
+from nyby.dispatch.matching import Match, match
 from nyby.dispatch.models import Offer, TaskDispatch
 from nyby.geo import Place
 from nyby.members.models import Membership
@@ -67,6 +67,14 @@ def on_duty(app: Flask, tenant: Tenant, person: Person, km: float = 0.5, **field
         )
         db.session.commit()
     return person
+
+
+def matched(borough: Tenant, task: dict[str, Any], now: datetime, limit: int) -> list[Match]:
+    """``match`` for a posted task, within 3 km of it, by the tenant's own policy (called
+    in the tenant's scope)."""
+    tenant = db.session.get_one(Tenant, borough.id)
+    loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
+    return match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, now, limit)
 
 
 def helper(app: Flask, world: World, tenant: Tenant, km: float = 0.5, **fields: Any) -> Person:
@@ -228,10 +236,7 @@ def test_each_eligibility_filter(
             ]
         )
         db.session.commit()
-        tenant = db.session.get(Tenant, borough.id)
-        assert tenant is not None
-        loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
-        found = match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, now, 50)
+        found = matched(borough, task, now, 50)
     names = {mid(person): name for name, person in people.items()}
     assert [names[m.membership.id] for m in found] == ["ready"]
     assert found[0].distance_km == pytest.approx(0.5, abs=0.01)
@@ -250,10 +255,7 @@ def test_remote_roles_ignore_distance_and_rank_by_language_and_continuity(
     with app.app_context(), tenant_scope(borough.id):
         db.session.execute(update(Client).values(interpreter_language="Polish"))
         db.session.commit()
-        tenant = db.session.get(Tenant, borough.id)
-        assert tenant is not None
-        loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
-        found = match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, utcnow(), 5)
+        found = matched(borough, task, utcnow(), 5)
     assert [m.membership.id for m in found] == [mid(polish), mid(far)]
     assert all(m.distance_km is None for m in found)
 
@@ -284,10 +286,7 @@ def test_the_pool_is_who_waited_longest_plus_the_clients_past_helpers(
             .values(status="completed", assignee_id=mid(waited["helped her, asked today"]))
         )
         db.session.commit()
-        tenant = db.session.get(Tenant, borough.id)
-        assert tenant is not None
-        loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
-        found = match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, now, 5)
+        found = matched(borough, task, now, 5)
     names = {mid(person): name for name, person in waited.items()}
     assert sorted(names[m.membership.id] for m in found) == [
         "helped her, asked today",
@@ -336,10 +335,7 @@ def test_the_pool_near_a_task_is_the_longest_waiting_who_qualify_however_many_do
             TaskDecline(task_id=uuid.UUID(task["id"]), membership_id=mid(people["declined it"]))
         )
         db.session.commit()
-        tenant = db.session.get(Tenant, borough.id)
-        assert tenant is not None
-        loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
-        found = match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, now, 5)
+        found = matched(borough, task, now, 5)
     names = {mid(person): name for name, person in people.items()}
     assert sorted(names[m.membership.id] for m in found) == [
         "qualified, next",
