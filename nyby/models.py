@@ -19,7 +19,8 @@ from nyby.configuration.models import (
 )
 from nyby.core.db import Base
 from nyby.core.idempotency import IdempotencyRecord
-from nyby.dispatch.models import Offer, TaskDispatch
+from nyby.dispatch import pool  # noqa: F401  (keeps the dispatch pool, on every session)
+from nyby.dispatch.models import Offer, PoolEntry, TaskDispatch
 from nyby.escalations.models import ContactAttempt, Escalation
 from nyby.expenses.models import ExpenseClaim
 from nyby.exports.models import Export
@@ -66,6 +67,7 @@ __all__ = [
     "OutgoingMail",
     "PassportCheck",
     "PassportConsent",
+    "PoolEntry",
     "ProvisionCell",
     "PushSubscription",
     "RecognitionOptOut",

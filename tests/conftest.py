@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.engine import Engine
 
 from nyby import create_app
@@ -32,6 +32,7 @@ from nyby.auth.services import create_account, login
 from nyby.config import Settings
 from nyby.core import migrations
 from nyby.core.db import db
+from nyby.dispatch import pool
 from nyby.members.models import Membership
 from nyby.members.services import add_member
 from nyby.models import metadata
@@ -131,7 +132,25 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" not in request.fixturenames:
         return
-    wipe(request.getfixturevalue("app"), request.getfixturevalue("owner_engine"))
+    engine = request.getfixturevalue("owner_engine")
+    try:
+        pool_is_derived(engine)
+    finally:
+        wipe(request.getfixturevalue("app"), engine)
+
+
+def pool_is_derived(engine: Engine) -> None:
+    """Whatever a test did, through the API or the ORM, each tenant's dispatch pool is
+    what the truth derives (``nyby.dispatch.pool``): nobody missing, nobody extra."""
+    with engine.connect() as conn:
+        kept = set(conn.execute(select(pool.POOL)).all())
+        for tenant_id in conn.scalars(select(Tenant.id)).all():
+            pool.rebuild(conn, tenant_id)
+        derived = set(conn.execute(select(pool.POOL)).all())
+        conn.rollback()
+    assert kept == derived, (
+        f"pool kept but not derived: {kept - derived}; missing: {derived - kept}"
+    )
 
 
 def wipe(application: Flask, engine: Engine) -> None:

@@ -118,6 +118,9 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
             assert someone.membership is not None
             role = db.session.scalars(select(VolunteerRole)).one()
             check = db.session.scalars(select(CheckType).where(CheckType.key == "dbs-basic")).one()
+            training = db.session.scalars(
+                select(CheckType).where(CheckType.key == "safeguarding")
+            ).one()
             team = db.session.scalars(select(Team)).one()
             db.session.add(MembershipTeam(membership_id=nurse.membership.id, team_id=team.id))
             db.session.add_all(
@@ -133,8 +136,19 @@ def seed_tenant(world: World, tenant: Tenant) -> None:
                         submitted_at=utcnow(),
                         evidence_number="123456789012",
                     ),
+                    CheckRecord(
+                        membership_id=someone.membership.id,
+                        check_type_id=training.id,
+                        status="verified",
+                        verified_at=utcnow(),
+                    ),
                 ]
             )
+            # On duty, so the dispatch pool holds them (nyby.dispatch.pool derives it).
+            member = db.session.get_one(Membership, (tenant.id, someone.membership.id))
+            member.on_duty = True
+            member.home_latitude, member.home_longitude = place.latitude, place.longitude
+            member.home_area_cell = place.area_cell
             criterion = db.session.scalars(select(SuccessCriterion)).one()
             db.session.add(
                 CriterionEvaluation(

@@ -45,7 +45,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from nyby.audit.models import AuditEntry
-from nyby.core.db import db, new_id, utcnow
+from nyby.core.db import db, new_id, set_keys, utcnow
 from nyby.core.origin import current_job, current_request_id
 from nyby.tenancy.context import current_tenant_id, writing_for
 
@@ -275,14 +275,6 @@ def _record_flush(session: Session, flush_context: Any) -> None:
 # -- conditional bulk statements -------------------------------------------------------
 
 
-def _set_keys(statement: Any) -> list[str]:
-    """The attributes an UPDATE sets (its SET clause), by key."""
-    keys = []
-    for target in getattr(statement, "_values", None) or {}:
-        keys.append(target if isinstance(target, str) else getattr(target, "key", str(target)))
-    return keys
-
-
 @event.listens_for(Session, "do_orm_execute")
 def _record_bulk(state: ORMExecuteState) -> Result[Any] | None:
     if not (state.is_update or state.is_delete):
@@ -293,7 +285,7 @@ def _record_bulk(state: ORMExecuteState) -> Result[Any] | None:
         return None
     cls = mapper.class_  # type: ignore[union-attr]
     statement = state.statement
-    if state.is_update and not set(_set_keys(statement)) & set(kind.fields):
+    if state.is_update and not set(set_keys(statement)) & set(kind.fields):
         return None  # it sets only what is never recorded (Membership.waiting_since)
     keys = list(dict.fromkeys((*kind.primary_key, *kind.fields)))
     theirs = len(getattr(statement, "_returning", ()) or ())
@@ -330,7 +322,7 @@ def _record_bulk(state: ORMExecuteState) -> Result[Any] | None:
         else:  # not loaded by this request: the new values of what it set
             changed = {
                 k: [None, kind.shown(k, plain(values[k]))]
-                for k in _set_keys(statement)
+                for k in set_keys(statement)
                 if k in kind.fields
             }
         if changed:

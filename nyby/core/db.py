@@ -216,3 +216,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 db = Database()
+
+
+def set_keys(statement: Any) -> list[str]:
+    """The attributes an UPDATE sets (its SET clause), by key."""
+    keys = []
+    for target in getattr(statement, "_values", None) or {}:
+        keys.append(target if isinstance(target, str) else getattr(target, "key", str(target)))
+    return keys

@@ -10,6 +10,60 @@ from sqlalchemy.orm import Mapped, mapped_column
 from nyby.core.db import Base, Timestamped, new_id
 from nyby.tenancy.models import TenantScoped, tenant_fk
 
+# What matching reads of the pool, each index holding it all (read without the table):
+# near a place, the role's people by home area cell; for a remote role, who waited longest.
+POOL_AREA_COLUMNS = (
+    "tenant_id",
+    "role_id",
+    "home_area_cell",
+    "home_latitude",
+    "home_longitude",
+    "travel_radius_km",
+    "on_duty_until",
+    "qualified_until",
+    "waiting_since",
+    "membership_id",
+)
+POOL_WAITING_COLUMNS = (
+    "tenant_id",
+    "role_id",
+    "waiting_since",
+    "membership_id",
+    "on_duty_until",
+    "qualified_until",
+)
+
+
+class PoolEntry(TenantScoped, Base):
+    """Someone who may be offered the role's tasks: on duty, active, and qualified for
+    the role as ``onboarding.qualification`` decides, with what matching reads of them.
+
+    Derived, never written by hand: ``nyby.dispatch.pool`` keeps it as the truth changes.
+    Time passing changes nothing here: ``on_duty_until`` and ``qualified_until`` (the
+    first of the role's required checks to expire; None: none expires) are compared
+    with the moment when read.
+    """
+
+    __tablename__ = "dispatch_pool"
+    __table_args__ = (
+        tenant_fk(["membership_id"], "memberships", ondelete="CASCADE"),
+        tenant_fk(["role_id"], "volunteer_roles", ondelete="CASCADE"),
+        Index("ix_dispatch_pool_area", *POOL_AREA_COLUMNS),
+        Index("ix_dispatch_pool_waiting", *POOL_WAITING_COLUMNS),
+        # A person's entries, in every role: kept as they change (and moved back a wave).
+        Index("ix_dispatch_pool_member", "tenant_id", "membership_id"),
+    )
+
+    role_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    membership_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    home_area_cell: Mapped[str | None] = mapped_column(String(16))
+    home_latitude: Mapped[float | None]
+    home_longitude: Mapped[float | None]
+    travel_radius_km: Mapped[float | None]
+    waiting_since: Mapped[datetime]
+    on_duty_until: Mapped[datetime | None]
+    qualified_until: Mapped[datetime | None]
+
 
 class OfferStatus(StrEnum):
     OFFERED = "offered"

@@ -124,7 +124,7 @@ from nyby.configuration.schemas import DispatchPolicySchema, DispatchWeightsSche
 from nyby.core import migrations
 from nyby.core.db import db, new_id, simulated_clock
 from nyby.core.errors import Conflict
-from nyby.dispatch import matching, ranking
+from nyby.dispatch import matching, pool, ranking
 from nyby.dispatch.jobs import dispatch_wave, send_due_waves
 from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
 from nyby.dispatch.services import accept_offer, decline_offer
@@ -498,6 +498,7 @@ def _insert_people(
         tenant = {"tenant_id": tenant_id} if scoped else {}
         table = cast(Table, model.__table__)
         db.session.execute(insert(table), [row | stamp | tenant for row in rows])
+    pool.rebuild(db.session.connection(), tenant_id)  # written around the ORM
 
 
 def _membership(member_id: uuid.UUID, account_id: uuid.UUID) -> dict[str, Any]:

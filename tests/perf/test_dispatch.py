@@ -112,6 +112,7 @@ from nyby.configuration import services as configuration
 from nyby.configuration.models import CheckType, TaskCategory, VolunteerRole
 from nyby.configuration.schemas import DispatchPolicySchema
 from nyby.core.db import db, utcnow
+from nyby.dispatch import pool
 from nyby.dispatch.jobs import dispatch_wave
 from nyby.dispatch.models import Offer
 from nyby.geo import EARTH_RADIUS_KM, Place
@@ -474,6 +475,7 @@ def _seed(app: Flask, world: World) -> England:
                 " AND offers.membership_id = memberships.id)"
             )
         )
+        pool.rebuild(db.session.connection(), tenant.id)  # written around the ORM
         db.session.commit()
     nearest = {
         place: [

@@ -61,6 +61,7 @@ from nyby.auth.models import Account
 from nyby.configuration import services as configuration
 from nyby.configuration.models import CheckType, TaskCategory, VolunteerRole
 from nyby.core.db import db, utcnow
+from nyby.dispatch import pool
 from nyby.members.models import Membership
 from nyby.provision.jobs import refresh_provision
 from nyby.provision.services import (
@@ -171,6 +172,7 @@ def _seed(app: Flask, world: World) -> Nation:
             select(func.count()).where(Membership.first_approved_at.is_not(None))
         )
         _tasks(seeder, nation, roles, categories, [p["id"] for p in posters], clients)
+        pool.rebuild(db.session.connection(), tenant.id)  # written around the ORM
         db.session.commit()
     nation.rows = seeder.rows
     return nation
