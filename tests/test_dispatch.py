@@ -305,12 +305,10 @@ def test_the_pool_near_a_task_is_the_longest_waiting_who_qualify_however_many_do
     nurse: Person,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The role and checks are asked of the near people a batch at a time, in waiting
-    order: those who do not qualify, or were asked already, are passed over and the
-    pool fills from the next batch, as if everyone near had been asked at once."""
+    """The candidates are the longest waiting of the role's pool near the task: those
+    who do not qualify, or were asked already, wait longer but never take a place."""
     set_policy(app, borough, mode="pull")
     monkeypatch.setattr(matching, "CANDIDATE_LIMIT", 2)
-    monkeypatch.setattr(matching, "POOL_BATCH", 2)
     task = post_task(client, nurse).json
     now = utcnow()
 

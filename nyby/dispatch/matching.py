@@ -3,28 +3,21 @@
 ``match`` works in three steps, cheapest first, so a tenant of 400,000 on-duty people
 costs a handful of queries per wave, whoever is near the task:
 
-1. SQL finds who could take the task, the longest waiting first
-   (``Membership.waiting_since``: since their last offer, or since they joined):
-   active volunteers or staff, on duty, home area within the wave's radius of the task
-   (the H3 area cells that reach the circle, then the exact distance, as
+1. The role's dispatch pool (``dispatch.pool``: who is on duty and qualified for it,
+   kept as that changes) gives who could take the task, the longest waiting first
+   (since their last offer, or since they joined): home area within the wave's radius
+   of the task (the H3 area cells that reach the circle, then the exact distance, as
    ``tasks.browse`` does) and the task within their own travel radius (remote roles
-   skip both), read through a covering index on the membership's own columns; of
-   those, the ones holding the role (an approved assignment; staff need none for a
-   staff-only role) with every check it requires verified and unexpired, neither
-   offered nor declined this task. ``CANDIDATE_LIMIT`` of them, plus whoever completed
-   a task for this client before (continuity), wherever they stand in that order.
-   Near a place, the near people's ids come first, in waiting order, and the role and
-   checks are asked of ``POOL_BATCH`` of them at a time until the pool is full (a
-   city's 2,700 near people cost the role and checks of a few hundred: those who
-   never qualify wait longest, as nobody offers them anything); for a remote role SQL
-   walks the waiting index itself, testing each person as it comes to them.
+   skip both), neither offered nor declined this task; ``CANDIDATE_LIMIT`` of them,
+   plus whoever completed a task for this client before (continuity), wherever they
+   stand in that order. One query on one index of the pool, near a city task or not.
 2. Python scores each (``dispatch.ranking.score``) from figures read in two grouped
    queries, and ranks them.
 3. Walking down the ranking, the rules themselves decide, on the membership loaded a
    batch at a time: under their daily alert limit (offers since the tenant's local
    midnight), available for the task's window now (``members.duty.available_for``: on
    duty, not in quiet hours, an availability window that meets the task's) and
-   qualified (``onboarding.qualification``), so the SQL above can never offer a task to
+   qualified (``onboarding.qualification``), so the pool can never offer a task to
    someone a rule would refuse. Ranking first and asking the rules after picks the
    same people as the other way round, but reads a few memberships, not hundreds.
 
@@ -46,40 +39,31 @@ from babel import Locale
 from sqlalchemy import (
     ColumnElement,
     Row,
-    Select,
     case,
     false,
     func,
-    literal_column,
     or_,
     select,
 )
 
 from nyby.clients.models import Client
-from nyby.configuration.models import RoleCheckType, VolunteerRole
+from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db
 from nyby.dispatch import ranking
-from nyby.dispatch.models import Offer, OfferStatus
+from nyby.dispatch.models import Offer, OfferStatus, PoolEntry
+from nyby.dispatch.pool import current
 from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
 from nyby.members.duty import available_for, daily_alert_limit
 from nyby.members.models import Membership
-from nyby.onboarding.models import AssignmentStatus, CheckRecord, CheckStatus, RoleAssignment
 from nyby.onboarding.qualification import qualified_members
 from nyby.tasks.models import Task, TaskDecline, TaskStatus
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 # Scored per wave at most (besides the client's past helpers): those waiting longest.
 CANDIDATE_LIMIT = 100
-# Near people whose role and checks are asked at a time while the pool fills: one batch,
-# or two in a city, where those who never qualify have waited longest.
-POOL_BATCH = 2 * CANDIDATE_LIMIT
 RECENT = timedelta(days=7)
 ANSWERED = (OfferStatus.ACCEPTED.value, OfferStatus.DECLINED.value)
 CLOSED = (*ANSWERED, OfferStatus.EXPIRED.value)
-# Written into the SQL as the partial on-duty index says it (``WHERE on_duty``), so the
-# planner may use that index: not bound, and untyped, for a Boolean column is rendered
-# ``on_duty = 1`` on SQLite, which SQLite does not take to imply the index's condition.
-ON_DUTY: ColumnElement[bool] = literal_column("memberships.on_duty")
 
 
 @dataclass(frozen=True)
@@ -200,12 +184,29 @@ def _candidates(
 ) -> list[Row[Any]]:
     """Step 1: everyone who could take the task, as rows of what the score reads
     (``languages`` only when the client has one to match): the ``CANDIDATE_LIMIT``
-    who have waited longest, plus the people who helped this client before.
+    of the role's pool who have waited longest, plus the people who helped this client
+    before, neither offered nor declined the task yet.
 
-    Near a place, ``_waiting_near`` gives everyone near in waiting order, and the role,
-    its checks and whether they were asked already are asked of ``POOL_BATCH`` of them
-    at a time until the pool is full: of a city's 2,700 near people, a few hundred.
+    Near a place, the pool's people in the few cells around the task are read by the
+    area index and then sorted: a materialized CTE fences the planner off, as SQLite
+    would rather read the role's whole pool in waiting order (that index saves the
+    sort) and test each person against the cells. A remote role reads the waiting
+    index itself, no further than it needs.
     """
+    asked = _asked(task)
+    may = [PoolEntry.role_id == role.id, *current(now), *_near(here, radius_km)]
+    if here is None:
+        waiting = select(PoolEntry.membership_id).where(*may, PoolEntry.membership_id.not_in(asked))
+        waiting = waiting.order_by(PoolEntry.waiting_since, PoolEntry.membership_id)
+    else:
+        near = (
+            select(PoolEntry.membership_id, PoolEntry.waiting_since)
+            .where(*may)
+            .cte("near")
+            .prefix_with("MATERIALIZED")
+        )
+        waiting = select(near.c.membership_id).where(near.c.membership_id.not_in(asked))
+        waiting = waiting.order_by(near.c.waiting_since, near.c.membership_id)
     columns = [
         Membership.id,
         Membership.home_latitude,
@@ -213,72 +214,39 @@ def _candidates(
         Membership.preferred_roles,
         *([Membership.languages] if languages else []),
     ]
-    may_take = [*_qualified(role, now), Membership.id.not_in(_asked(task))]
-    eligible = _nearby(here, radius_km, now).with_only_columns(*columns).where(*may_take)
-    if here is None:
-        # A remote role: SQL reads the waiting index in order and tests each person as
-        # it comes to them, until the pool is full.
-        pool = eligible.order_by(Membership.waiting_since, Membership.id)
-        picked = list(db.session.execute(pool.limit(CANDIDATE_LIMIT)))
-    else:
-        picked = []
-        waiting = _waiting_near(here, radius_km, now)
-        for start in range(0, len(waiting), POOL_BATCH):
-            part = waiting[start : start + POOL_BATCH]
-            batch = select(*columns).where(Membership.id.in_(part), *may_take)
-            found = {row.id: row for row in db.session.execute(batch)}
-            picked += [found[member] for member in part if member in found]
-            if len(picked) >= CANDIDATE_LIMIT:
-                break
-        del picked[CANDIDATE_LIMIT:]
-    helpers = _helped_client(task) - {row.id for row in picked}
+    longest = waiting.limit(CANDIDATE_LIMIT).subquery()
+    rows = list(
+        db.session.execute(select(*columns).join(longest, longest.c.membership_id == Membership.id))
+    )
+    helpers = _helped_client(task) - asked - {row.id for row in rows}
     if helpers:
-        picked += db.session.execute(eligible.where(Membership.id.in_(helpers))).all()
-    return picked
-
-
-def _waiting_near(here: Place, radius_km: float, now: datetime) -> list[uuid.UUID]:
-    """The ids of everyone ``_nearby`` the task, who has waited longest first.
-
-    The people of the few cells around the task, by the area index, then sorted: the
-    planner is fenced off by a materialized CTE, as SQLite would rather read the whole
-    tenant in waiting order (that index saves the sort) and test each person against
-    the cells, ten times slower.
-    """
-    near = (
-        _nearby(here, radius_km, now)
-        .add_columns(Membership.waiting_since)
-        .cte("near")
-        .prefix_with("MATERIALIZED")
-    )
-    return list(db.session.scalars(select(near.c.id).order_by(near.c.waiting_since, near.c.id)))
-
-
-def _nearby(here: Place | None, radius_km: float, now: datetime) -> Select[Any]:
-    """Membership ids on duty and active, home within the radius of the task and the
-    task within their own travel radius (both skipped for a remote role, ``here``
-    None): the membership's own columns alone."""
-    conditions: list[ColumnElement[bool]] = []
-    if here is not None:
-        dx = (Membership.home_longitude - here.longitude) * (
-            KM_PER_DEGREE * math.cos(math.radians(here.latitude))
+        rows += db.session.execute(
+            select(*columns)
+            .join(PoolEntry, PoolEntry.membership_id == Membership.id)
+            .where(*may, PoolEntry.membership_id.in_(helpers))
         )
-        dy = (Membership.home_latitude - here.latitude) * KM_PER_DEGREE
-        squared = dx * dx + dy * dy
-        conditions += [
-            Membership.home_area_cell.in_(area_cells_within(here, radius_km)),
-            squared <= radius_km * radius_km,
-            or_(
-                Membership.travel_radius_km.is_(None),
-                squared <= Membership.travel_radius_km * Membership.travel_radius_km,
-            ),
-        ]
-    return select(Membership.id).where(
-        ON_DUTY,
-        *conditions,
-        Membership.is_active,
-        or_(Membership.on_duty_until.is_(None), Membership.on_duty_until > now),
+    return rows
+
+
+def _near(here: Place | None, radius_km: float) -> list[ColumnElement[bool]]:
+    """The pool's people whose home is within the radius of the task and the task
+    within their own travel radius (none for a remote role, ``here`` None): the H3
+    cells that reach the circle, then the distance, as ``tasks.browse`` does."""
+    if here is None:
+        return []
+    dx = (PoolEntry.home_longitude - here.longitude) * (
+        KM_PER_DEGREE * math.cos(math.radians(here.latitude))
     )
+    dy = (PoolEntry.home_latitude - here.latitude) * KM_PER_DEGREE
+    squared = dx * dx + dy * dy
+    return [
+        PoolEntry.home_area_cell.in_(area_cells_within(here, radius_km)),
+        squared <= radius_km * radius_km,
+        or_(
+            PoolEntry.travel_radius_km.is_(None),
+            squared <= PoolEntry.travel_radius_km * PoolEntry.travel_radius_km,
+        ),
+    ]
 
 
 def _asked(task: Task) -> set[uuid.UUID]:
@@ -301,47 +269,6 @@ def _helped_client(task: Task) -> set[uuid.UUID]:
         )
     )
     return {helper for helper in helpers if helper is not None}
-
-
-def _qualified(role: VolunteerRole, now: datetime) -> list[ColumnElement[bool]]:
-    """``onboarding.qualification``'s rule as SQL conditions (it confirms the chosen)."""
-    conditions: list[ColumnElement[bool]] = []
-    if role.staff_only:
-        conditions.append(Membership.is_staff.is_(True))
-    else:
-        conditions += [
-            or_(Membership.is_volunteer, Membership.is_staff),
-            # Asked of each person near the task (EXISTS), not as the list of everyone
-            # holding the role (IN), which SQLite reads whole: 900,000 rows, seconds.
-            select(RoleAssignment.id)
-            .where(
-                RoleAssignment.membership_id == Membership.id,
-                RoleAssignment.role_id == role.id,
-                RoleAssignment.status == AssignmentStatus.APPROVED.value,
-            )
-            .correlate(Membership)
-            .exists(),
-        ]
-    required = list(
-        db.session.scalars(
-            select(RoleCheckType.check_type_id).where(RoleCheckType.role_id == role.id)
-        )
-    )
-    if required:
-        valid = (
-            select(func.count())
-            .select_from(CheckRecord)
-            .where(
-                CheckRecord.membership_id == Membership.id,
-                CheckRecord.check_type_id.in_(required),
-                CheckRecord.status == CheckStatus.VERIFIED.value,
-                or_(CheckRecord.expires_at.is_(None), CheckRecord.expires_at > now),
-            )
-            .correlate(Membership)
-            .scalar_subquery()
-        )
-        conditions.append(valid == len(required))
-    return conditions
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ from nyby.configuration.schemas import DispatchPolicySchema
 from nyby.core.db import db, utcnow
 from nyby.dispatch.matching import match
 from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
+from nyby.dispatch.pool import offered
 from nyby.escalations.models import EscalationReason
 from nyby.escalations.queue import escalate, tell_coordinators
-from nyby.members.models import Membership
 from nyby.notifications.services import notify_each
 from nyby.tasks.models import Task, TaskStatus
 from nyby.tenancy.models import Tenant
@@ -203,12 +203,7 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
         # A remote role's offers say no distance (nobody travels).
         kind = "task_offered_remote" if task.role.remote else "task_offered"
         notify_each(kind, task.id, told)
-        db.session.execute(
-            update(Membership)
-            .where(Membership.id.in_([chosen.membership.id for chosen in found]))
-            .values(waiting_since=now)
-            .execution_options(synchronize_session=False)
-        )
+        offered([chosen.membership.id for chosen in found], now)
         dispatch.next_wave_at = now + timeout
         db.session.flush()
         return len(found)

@@ -49,9 +49,9 @@ from nyby.configuration.schemas import NeedProvisionSchema
 from nyby.core.days import local_midnight
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Unprocessable
-from nyby.dispatch.matching import _nearby, _qualified
+from nyby.dispatch.models import PoolEntry
+from nyby.dispatch.pool import current
 from nyby.geo import AREA_RESOLUTION
-from nyby.members.models import Membership
 from nyby.provision.models import ANY_ROLE, ProvisionCell
 from nyby.tasks.models import Task, TaskStatus
 from nyby.tenancy.context import current_tenant_id
@@ -251,16 +251,19 @@ def _people_by_cell(
 
 def count_people(roles: Sequence[VolunteerRole], now: datetime) -> dict[str, int]:
     """Live: on duty now, home area set, qualified for at least one of ``roles`` (a
-    role no longer offered qualifies nobody, as ``onboarding.qualification`` says)."""
+    role no longer offered qualifies nobody, as ``onboarding.qualification`` says):
+    from the dispatch pool, which holds exactly them (``dispatch.pool``)."""
     roles = [role for role in roles if role.is_active]
     if not roles:
         return {}
-    qualified = or_(*(and_(*_qualified(role, now)) for role in roles))
     rows = db.session.execute(
-        _nearby(None, 0.0, now)
-        .with_only_columns(Membership.home_area_cell, func.count())
-        .where(Membership.home_area_cell.is_not(None), qualified)
-        .group_by(Membership.home_area_cell)
+        select(PoolEntry.home_area_cell, func.count(PoolEntry.membership_id.distinct()))
+        .where(
+            PoolEntry.role_id.in_([role.id for role in roles]),
+            PoolEntry.home_area_cell.is_not(None),
+            *current(now),
+        )
+        .group_by(PoolEntry.home_area_cell)
     )
     return {cell: int(people) for cell, people in rows}
 
