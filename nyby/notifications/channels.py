@@ -14,7 +14,7 @@ from flask_babel import force_locale, gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.util import identity_key
 
 from nyby.auth.permissions import Action
 from nyby.core.db import db, new_id
@@ -102,11 +102,7 @@ def fan_out(kind: str, params_by_recipient: dict[uuid.UUID, dict[str, Any]]) -> 
     group = GROUP_OF_KIND.get(kind)
     if group is None or not params_by_recipient:
         return []
-    members = db.session.scalars(
-        select(Membership)
-        .options(joinedload(Membership.account))
-        .where(Membership.id.in_(list(params_by_recipient)))
-    ).all()
+    members = _recipients(list(params_by_recipient))
     wanted: dict[uuid.UUID, list[str]] = {}
     for member in members:
         channels = chosen_channels(member)[group]
@@ -157,6 +153,21 @@ def fan_out(kind: str, params_by_recipient: dict[uuid.UUID, dict[str, Any]]) -> 
             enqueue_delivery(row)
             rows.append(row)
     return rows
+
+
+def _recipients(ids: list[uuid.UUID]) -> list[Membership]:
+    """The memberships (with their accounts), from the session where it holds them (a
+    wave loaded them to match), the rest in one query."""
+    tenant_id = current_tenant_id()
+    found: dict[uuid.UUID, Membership | None] = {
+        member_id: db.session.identity_map.get(identity_key(Membership, (tenant_id, member_id)))
+        for member_id in ids
+    }
+    missing = [member_id for member_id, member in found.items() if member is None]
+    if missing:
+        for member in db.session.scalars(select(Membership).where(Membership.id.in_(missing))):
+            found[member.id] = member
+    return [member for member in found.values() if member is not None]
 
 
 # -- the person's own choices (API and web) ---------------------------------------------
