@@ -1,5 +1,6 @@
 """Push dispatch at NHS scale: the dispatch pool, who may be offered each role's tasks
-(nyby.dispatch.pool keeps it), filled here from the tables it is derived from
+(nyby.dispatch.pool keeps it), filled here from the tables it is derived from; the two
+on-duty indexes of memberships that matching read before it go
 
 Revision ID: 0023
 Revises: 0022
@@ -39,6 +40,20 @@ WAITING = [
     "on_duty_until",
     "qualified_until",
 ]
+# The memberships' on-duty indexes as 0016 made them, for the downgrade.
+MEMBERS_AREA = [
+    "tenant_id",
+    "home_area_cell",
+    "home_latitude",
+    "home_longitude",
+    "travel_radius_km",
+    "is_active",
+    "on_duty_until",
+    "waiting_since",
+    "id",
+    "on_duty",
+]
+MEMBERS_WAITING = ["tenant_id", "waiting_since", "id", "is_active", "on_duty_until", "on_duty"]
 # As nyby.dispatch.pool derives it: people on duty in the roles they were approved in,
 # staff in the staff-only roles, each with every required check verified.
 FILL = """
@@ -104,8 +119,21 @@ def upgrade() -> None:
     op.create_index("ix_dispatch_pool_member", "dispatch_pool", ["tenant_id", "membership_id"])
     op.execute(FILL)
     enable_tenant_rls("dispatch_pool")
+    op.drop_index("ix_memberships_on_duty_waiting", table_name="memberships")
+    op.drop_index("ix_memberships_on_duty_area", table_name="memberships")
 
 
 def downgrade() -> None:
+    for name, columns in (
+        ("ix_memberships_on_duty_area", MEMBERS_AREA),
+        ("ix_memberships_on_duty_waiting", MEMBERS_WAITING),
+    ):
+        op.create_index(
+            name,
+            "memberships",
+            columns,
+            postgresql_where=sa.text("on_duty"),
+            sqlite_where=sa.text("on_duty"),
+        )
     drop_tenant_rls("dispatch_pool")
     op.drop_table("dispatch_pool")

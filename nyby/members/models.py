@@ -12,21 +12,6 @@ from nyby.configuration.models import Team
 from nyby.core.db import Base, Timestamped, new_id, utcnow
 from nyby.tenancy.models import TenantScoped, tenant_fk
 
-# Matching's two indexes hold every column it tests (on_duty too, though both are partial
-# on it, or SQLite reads the table for it), so they are read without the table.
-AREA_COLUMNS = (
-    "tenant_id",
-    "home_area_cell",
-    "home_latitude",
-    "home_longitude",
-    "travel_radius_km",
-    "is_active",
-    "on_duty_until",
-    "waiting_since",
-    "id",
-    "on_duty",
-)
-WAITING_COLUMNS = ("tenant_id", "waiting_since", "id", "is_active", "on_duty_until", "on_duty")
 # What reports count of a member, by id (the index ix_memberships_counted).
 COUNTED_COLUMNS = (
     "tenant_id",
@@ -55,22 +40,6 @@ class Membership(TenantScoped, Timestamped, Base):
         # Campaigns are only ever deactivated, never deleted (like roles).
         tenant_fk(["campaign_id"], "campaigns"),
         Index("ix_memberships_campaign", "tenant_id", "campaign_id"),
-        # Matching reads on-duty people by home area cell, never the whole membership
-        # (dispatch.matching._nearby): a city's few thousand, from the index alone.
-        Index(
-            "ix_memberships_on_duty_area",
-            *AREA_COLUMNS,
-            postgresql_where=text("on_duty"),
-            sqlite_where=text("on_duty"),
-        ),
-        # Matching's pool, who has waited longest first: for a remote role, read in this
-        # order and no further than it needs (never every on-duty person of the tenant).
-        Index(
-            "ix_memberships_on_duty_waiting",
-            *WAITING_COLUMNS,
-            postgresql_where=text("on_duty"),
-            sqlite_where=text("on_duty"),
-        ),
         # Reports look each approved role's member up by id for what they count (a
         # volunteer, joined, active, first on duty, home area): Table 2 for a nation,
         # from the index alone (nyby.reporting.metrics.volunteers_by_role).
