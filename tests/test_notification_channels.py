@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from nyby.auth.permissions import Role
 from nyby.core.db import db, utcnow
 from nyby.integrations.mail import OutboxMailer
+from nyby.members.models import Membership
 from nyby.notifications.jobs import MAX_ATTEMPTS, deliver_mail, send_no_tasks_digest
 from nyby.notifications.models import Notification, OutgoingMail, PushSubscription
 from nyby.notifications.services import notify
@@ -215,3 +217,25 @@ def test_the_quiet_day_digest_goes_once_a_day_to_on_duty_people_without_offers(
         [notice] = db.session.scalars(select(Notification)).all()
         assert amy.membership is not None and bo.membership is not None
         assert notice.recipient_id == amy.membership.id and notice.kind == "no_tasks_today"
+
+
+def test_the_quiet_day_digest_waits_out_quiet_hours(app: Flask, world: World) -> None:
+    tenant = world.tenant()
+    cal = world.person(tenant, Role.VOLUNTEER)
+    local = utcnow().astimezone(ZoneInfo(tenant.timezone))
+    with app.app_context(), tenant_scope(tenant.id):
+        assert cal.membership is not None
+        member = db.session.merge(cal.membership)
+        member.on_duty = True
+        member.quiet_hours_start = (local - timedelta(hours=1)).time().replace(microsecond=0)
+        member.quiet_hours_end = (local + timedelta(hours=1)).time().replace(microsecond=0)
+        db.session.commit()
+    with app.test_request_context():
+        assert send_no_tasks_digest(str(tenant.id), True) == 0
+    with app.app_context(), tenant_scope(tenant.id):
+        assert db.session.scalars(select(Notification)).all() == []
+        member = db.session.get_one(Membership, (tenant.id, cal.membership.id))
+        member.quiet_hours_start = member.quiet_hours_end = None
+        db.session.commit()
+    with app.test_request_context():
+        assert send_no_tasks_digest(str(tenant.id), True) == 1, "told once they are over"

@@ -135,10 +135,12 @@ def _local_day_start(now: datetime, tz: ZoneInfo) -> datetime:
 @tenant_job
 def send_no_tasks_digest(force: bool = False) -> int:
     """Tell each on-duty volunteer who got no offer and took no task today that nothing
-    came up near them, once a local day after 18:00 (``force``: any hour). Returns how
-    many were told; running it again the same day tells nobody twice."""
+    came up near them, once a local day after 18:00 (``force``: any hour), never in
+    their quiet hours (the hourly run after those end tells them, if it is still the
+    same day). Returns how many were told; running it again the same day tells nobody
+    twice."""
     from nyby.dispatch.models import Offer
-    from nyby.members.duty import on_duty_at
+    from nyby.members.duty import in_quiet_hours, on_duty_at
     from nyby.members.models import Membership
     from nyby.notifications.services import notify
     from nyby.tasks.models import Task
@@ -169,8 +171,9 @@ def send_no_tasks_digest(force: bool = False) -> int:
         .order_by(Membership.id)
     ).all()
     told = 0
+    local = now.astimezone(tz).time()
     for member in candidates:
-        if on_duty_at(member, now):
+        if on_duty_at(member, now) and not in_quiet_hours(member, local):
             notify(member.id, "no_tasks_today")
             told += 1
     db.session.flush()
