@@ -35,7 +35,7 @@ from tests.test_dispatch import helper, matched, mid, on_duty, set_policy
 
 def found(app: Flask, borough: Any, task: dict[str, Any], at: Any = None) -> set[uuid.UUID]:
     with app.app_context(), tenant_scope(borough.id):
-        return {m.membership.id for m in matched(borough, task, at or utcnow(), 50)}
+        return {m.membership_id for m in matched(borough, task, at or utcnow(), 50)}
 
 
 def apply(app: Flask, document: dict[str, Any]) -> None:
@@ -129,6 +129,13 @@ def test_the_migration_fills_the_pool_as_the_code_derives_it(
     helper(app, world, borough)
     helper(app, world, borough, on_duty=False)
     on_duty(app, borough, world.person(borough, Role.STAFF))
+    unchecked = on_duty(app, borough, world.person(borough, Role.VOLUNTEER))
+    with app.app_context(), tenant_scope(borough.id):
+        shopper = db.session.scalars(select(VolunteerRole)).one()
+        db.session.add(
+            RoleAssignment(membership_id=mid(unchecked), role_id=shopper.id, status="approved")
+        )
+        db.session.commit()
     path = Path(__file__).parents[1] / "migrations" / "versions" / "0023_dispatch_pool.py"
     spec = importlib.util.spec_from_file_location("migration_0023", path)
     assert spec is not None and spec.loader is not None

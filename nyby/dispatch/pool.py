@@ -165,9 +165,14 @@ def _derive(tenant_id: uuid.UUID, of: ColumnElement[bool]) -> list[Select[Any]]:
     )
     required = and_(RoleCheckType.tenant_id == tenant_id, RoleCheckType.role_id == VolunteerRole.id)
     # Every check the role requires verified (expired or not: ``qualified_until`` says).
+    # Each subquery names the one table it reads: the rest are the person and the role
+    # of the row outside (left to guess, the innermost would read every membership).
     none_missing = ~(
         select(RoleCheckType.check_type_id)
-        .where(required, ~select(CheckRecord.id).where(checks).exists())
+        .where(
+            required, ~select(CheckRecord.id).where(checks).correlate_except(CheckRecord).exists()
+        )
+        .correlate_except(RoleCheckType)
         .exists()
     )
     qualified_until = (
