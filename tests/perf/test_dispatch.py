@@ -103,7 +103,7 @@ import h3
 import pytest
 from flask import Flask
 from rq.job import Job
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Engine
 
 from nyby.auth.models import Account
@@ -125,7 +125,7 @@ from nyby.tenancy.context import tenant_scope
 from nyby.tenancy.models import Tenant
 from nyby.tenancy.resolution import Actor
 from tests.conftest import Databases, World, hold_jobs
-from tests.perf.seeding import seeded_once
+from tests.perf.seeding import seeded_once, vacuum
 
 VOLUNTEERS = 650_000
 ON_DUTY = 400_000
@@ -475,6 +475,12 @@ def _seed(app: Flask, world: World) -> England:
                 " AND offers.membership_id = memberships.id)"
             )
         )
+        db.session.commit()
+        # As autovacuum would have by now: planned without statistics, deriving the
+        # pool joins 650,000 people to their checks row by row, for hours.
+        owner = create_engine(app.extensions["nyby.settings"].migration_database_url)
+        vacuum(owner)
+        owner.dispose()
         pool.rebuild(db.session.connection(), tenant.id)  # written around the ORM
         db.session.commit()
     nearest = {
