@@ -15,9 +15,11 @@ from nyby.configuration import services as configuration
 from nyby.configuration.models import CheckType, VolunteerRole
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Forbidden
+from nyby.dispatch.models import PoolEntry
+from nyby.dispatch.pool import current
 from nyby.members.models import Membership
 from nyby.onboarding.models import CheckRecord, RoleAssignment
-from nyby.onboarding.qualification import qualification, qualified_members
+from nyby.onboarding.qualification import qualification
 from nyby.tenancy.context import tenant_scope
 from tests.conftest import World
 from tests.seed import configuration_document
@@ -150,23 +152,31 @@ def test_only_active_volunteers_and_staff_take_tasks(scope: Any) -> None:
     db.session.rollback()
 
 
-def test_many_members_at_once_follow_the_same_rule(scope: Any) -> None:
-    """Dispatch confirms a wave's people together: the same answer as one at a time."""
+def test_the_dispatch_pool_follows_the_same_rule(scope: Any) -> None:
+    """Dispatch offers a role's tasks to its pool (``nyby.dispatch.pool``) without asking
+    the rule again: the pool holds, of the people on duty, exactly those it qualifies."""
     world, tenant = scope
     now = utcnow()
     ready = _member(world, tenant, Role.VOLUNTEER)
     _give(ready, "shopper", dbs_basic=now + timedelta(days=30), id_check=None)
     expired = _member(world, tenant, Role.VOLUNTEER)
     _give(expired, "shopper", dbs_basic=now - timedelta(days=1), id_check=None)
+    missing = _member(world, tenant, Role.VOLUNTEER)
+    _give(missing, "shopper", dbs_basic=None)
     no_role = _member(world, tenant, Role.VOLUNTEER)
     _give(no_role, None, dbs_basic=None, id_check=None)
     nurse = _member(world, tenant, Role.PROFESSIONAL)
     _give(nurse, "shopper", dbs_basic=None, id_check=None)
     staff = _member(world, tenant, Role.STAFF)
     _give(staff, None, id_check=None)
-    people = [ready, expired, no_role, nurse, staff]
+    people = [ready, expired, missing, no_role, nurse, staff]
+    for person in people:
+        person.on_duty = True
+    db.session.flush()
     for key, expected in (("shopper", {ready.id}), ("hospital-discharge", {staff.id})):
         role = _role(key)
-        assert qualified_members(people, role, now) == expected
         assert {m.id for m in people if qualification(m, role, now).qualified} == expected
-    assert qualified_members([], _role("shopper"), now) == set()
+        in_pool = db.session.scalars(
+            select(PoolEntry.membership_id).where(PoolEntry.role_id == role.id, *current(now))
+        )
+        assert set(in_pool) == expected

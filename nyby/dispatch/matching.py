@@ -13,13 +13,13 @@ costs a handful of queries per wave, whoever is near the task:
    stand in that order. One query on one index of the pool, near a city task or not.
 2. Python scores each (``dispatch.ranking.score``) from figures read in two grouped
    queries, and ranks them.
-3. Walking down the ranking, the rules themselves decide, on the membership loaded a
-   batch at a time: under their daily alert limit (offers since the tenant's local
-   midnight), available for the task's window now (``members.duty.available_for``: on
-   duty, not in quiet hours, an availability window that meets the task's) and
-   qualified (``onboarding.qualification``), so the pool can never offer a task to
-   someone a rule would refuse. Ranking first and asking the rules after picks the
-   same people as the other way round, but reads a few memberships, not hundreds.
+3. Walking down the ranking, the rules decide on what step 1 read of each person:
+   under their daily alert limit (offers since the tenant's local midnight) and
+   available for the task's window now (``members.duty.available_for``: on duty, not
+   in quiet hours, an availability window that meets the task's). Being qualified is
+   the pool's own condition (``onboarding.qualification``'s rule, which
+   ``tests/test_qualification.py`` holds the pool to); taking the task asks the rule
+   itself again.
 
 Fairness is built in twice: the pool is the people who have waited longest, and the
 score's fairness term puts those with the fewest recent offers and tasks first.
@@ -55,7 +55,6 @@ from nyby.dispatch.pool import current
 from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
 from nyby.members.duty import available_for, daily_alert_limit
 from nyby.members.models import Membership
-from nyby.onboarding.qualification import qualified_members
 from nyby.tasks.models import Task, TaskDecline, TaskStatus
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
@@ -68,9 +67,20 @@ CLOSED = (*ANSWERED, OfferStatus.EXPIRED.value)
 
 @dataclass(frozen=True)
 class Match:
-    membership: Membership
+    membership_id: uuid.UUID
     score: float
     distance_km: float | None  # None: a remote role
+
+
+# What step 3's rules read of a person (``members.duty``), read with the candidates.
+DUTY_COLUMNS = (
+    Membership.on_duty,
+    Membership.on_duty_until,
+    Membership.quiet_hours_start,
+    Membership.quiet_hours_end,
+    Membership.availability,
+    Membership.max_alerts_per_day,
+)
 
 
 def match(
@@ -113,53 +123,22 @@ def match(
             prefers_role=role.key in (row.preferred_roles or []),
         )
         score = ranking.score(candidate, policy["weights"])
-        ranked.append((-score, row.id, score, away, offers.today))
+        ranked.append((-score, row.id, score, away, offers.today, row))
     ranked.sort(key=lambda item: (item[0], item[1]))
-    return _walk(ranked, task, policy, tz, now, limit)
-
-
-# A ranked candidate: (-score, membership id, score, distance, offers today).
-_Ranked = tuple[float, uuid.UUID, float, float | None, int]
-
-
-def _walk(
-    ranked: Sequence[_Ranked],
-    task: Task,
-    policy: dict[str, Any],
-    tz: ZoneInfo,
-    now: datetime,
-    limit: int,
-) -> list[Match]:
-    """Step 3: down the ranking, the first ``limit`` people every rule lets through.
-
-    Memberships are loaded four times ``limit`` at a time: some of the best are in
-    their quiet hours or busy when the task is, and one batch is nearly always enough.
-    The qualification rule is asked once for a batch's free people, not once each.
-    """
+    # Step 3: down the ranking, the first ``limit`` people the rules let through.
     picked: list[Match] = []
-    batch = 4 * limit
-    for start in range(0, len(ranked), batch):
-        part = ranked[start : start + batch]
-        loaded = {
-            member.id: member
-            for member in db.session.scalars(
-                select(Membership).where(Membership.id.in_([item[1] for item in part]))
-            )
-        }
-        free = [
-            (member, score, away)
-            for _, member_id, score, away, today in part
-            if (member := loaded.get(member_id)) is not None
-            and today < daily_alert_limit(member, policy)
-            and available_for(member, task.earliest_start, task.due_by, tz, now)
-        ]
-        qualified = qualified_members([member for member, _, _ in free], task.role, now)
-        for member, score, away in free:
-            if member.id in qualified:
-                picked.append(Match(member, score, away))
-                if len(picked) == limit:
-                    return picked
+    for _, member_id, score, away, today, row in ranked:
+        if today < daily_alert_limit(row, policy) and available_for(
+            row, task.earliest_start, task.due_by, tz, now
+        ):
+            picked.append(Match(member_id, score, away))
+            if len(picked) == limit:
+                break
     return picked
+
+
+# A ranked candidate: (-score, membership id, score, distance, offers today, its row).
+_Ranked = tuple[float, uuid.UUID, float, float | None, int, Row[Any]]
 
 
 def _place(task: Task) -> Place | None:
@@ -212,6 +191,7 @@ def _candidates(
         Membership.home_latitude,
         Membership.home_longitude,
         Membership.preferred_roles,
+        *DUTY_COLUMNS,
         *([Membership.languages] if languages else []),
     ]
     longest = waiting.limit(CANDIDATE_LIMIT).subquery()

@@ -22,8 +22,8 @@ It is derived, never written by hand, in one place:
   (a migration, the benchmarks' and the simulation's seeds).
 
 Time passing needs nothing: ``on_duty_until`` and ``qualified_until`` are compared with
-the moment a wave is sent. And matching confirms the people it picks against the rules
-themselves, so an entry the truth no longer supports is never offered anything.
+the moment a wave is sent. Matching trusts the pool for qualification
+(``tests/test_qualification.py`` holds it to the rule); taking a task asks the rule again.
 """
 
 from __future__ import annotations

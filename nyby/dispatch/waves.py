@@ -188,14 +188,14 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
             db.session.add(
                 Offer(
                     task_id=task.id,
-                    membership_id=chosen.membership.id,
+                    membership_id=chosen.membership_id,
                     wave=wave,
                     score=chosen.score,
                     offered_at=now,
                     expires_at=now + timeout,
                 )
             )
-            told[chosen.membership.id] = (
+            told[chosen.membership_id] = (
                 about
                 if chosen.distance_km is None
                 else {"distance": round(chosen.distance_km, 1), **about}
@@ -203,7 +203,7 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
         # A remote role's offers say no distance (nobody travels).
         kind = "task_offered_remote" if task.role.remote else "task_offered"
         notify_each(kind, task.id, told)
-        offered([chosen.membership.id for chosen in found], now)
+        offered([chosen.membership_id for chosen in found], now)
         dispatch.next_wave_at = now + timeout
         db.session.flush()
         return len(found)

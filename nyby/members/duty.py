@@ -7,7 +7,7 @@ it for every candidate, so it reads only the membership's own columns, never the
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,12 +28,30 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WHOLE_WEEK = timedelta(days=8)
 
 
-def on_duty_at(member: Membership, now: datetime) -> bool:
+class DutyFields(Protocol):
+    """What the rules here read of a person: a ``Membership``, or a row of its columns
+    (dispatch reads them with its candidates)."""
+
+    @property
+    def on_duty(self) -> bool: ...
+    @property
+    def on_duty_until(self) -> datetime | None: ...
+    @property
+    def quiet_hours_start(self) -> time | None: ...
+    @property
+    def quiet_hours_end(self) -> time | None: ...
+    @property
+    def availability(self) -> list[dict[str, str]]: ...
+    @property
+    def max_alerts_per_day(self) -> int | None: ...
+
+
+def on_duty_at(member: DutyFields, now: datetime) -> bool:
     """Switched on, and the "until" (if any) not yet passed."""
     return member.on_duty and (member.on_duty_until is None or member.on_duty_until > now)
 
 
-def in_quiet_hours(member: Membership, local: time) -> bool:
+def in_quiet_hours(member: DutyFields, local: time) -> bool:
     """Whether the local wall-clock time falls in their quiet hours (start inclusive,
     end exclusive); a window whose end is before its start crosses midnight."""
     start, end = member.quiet_hours_start, member.quiet_hours_end
@@ -68,7 +86,7 @@ def _windows(
 
 
 def available_for(
-    member: Membership, start: datetime, end: datetime, tz: ZoneInfo, now: datetime
+    member: DutyFields, start: datetime, end: datetime, tz: ZoneInfo, now: datetime
 ) -> bool:
     """On duty now (on_duty and on_duty_until unset or in the future), not in quiet
     hours at ``now`` (tenant local time; a window may cross midnight, 22:00-07:00), and,
@@ -93,7 +111,7 @@ def available_for(
     )
 
 
-def daily_alert_limit(member: Membership, policy: dict[str, Any]) -> int:
+def daily_alert_limit(member: DutyFields, policy: dict[str, Any]) -> int:
     """How many offers a day a person may get: their own limit, else the tenant's."""
     if member.max_alerts_per_day is not None:
         return member.max_alerts_per_day

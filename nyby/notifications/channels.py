@@ -14,7 +14,6 @@ from flask_babel import force_locale, gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.util import identity_key
 
 from nyby.auth.permissions import Action
 from nyby.core.db import db, new_id
@@ -156,18 +155,12 @@ def fan_out(kind: str, params_by_recipient: dict[uuid.UUID, dict[str, Any]]) -> 
 
 
 def _recipients(ids: list[uuid.UUID]) -> list[Membership]:
-    """The memberships (with their accounts), from the session where it holds them (a
-    wave loaded them to match), the rest in one query."""
-    tenant_id = current_tenant_id()
-    found: dict[uuid.UUID, Membership | None] = {
-        member_id: db.session.identity_map.get(identity_key(Membership, (tenant_id, member_id)))
-        for member_id in ids
+    """The memberships (with their accounts) in one query, in the order asked."""
+    loaded = {
+        member.id: member
+        for member in db.session.scalars(select(Membership).where(Membership.id.in_(ids)))
     }
-    missing = [member_id for member_id, member in found.items() if member is None]
-    if missing:
-        for member in db.session.scalars(select(Membership).where(Membership.id.in_(missing))):
-            found[member.id] = member
-    return [member for member in found.values() if member is not None]
+    return [loaded[member_id] for member_id in ids if member_id in loaded]
 
 
 # -- the person's own choices (API and web) ---------------------------------------------

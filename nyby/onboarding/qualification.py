@@ -86,55 +86,6 @@ def qualifications_for(
     return [_decide(membership, role, role.id in held, required[role.id]) for role in roles]
 
 
-def qualified_members(
-    memberships: Sequence[Membership], role: VolunteerRole, at: datetime
-) -> set[uuid.UUID]:
-    """The rule for one role and many members at once (dispatch confirms a wave's
-    people together): which of them are qualified, in two queries for them all."""
-    ids = [membership.id for membership in memberships]
-    if not ids:
-        return set()
-    held = set(
-        db.session.scalars(
-            select(RoleAssignment.membership_id).where(
-                RoleAssignment.membership_id.in_(ids),
-                RoleAssignment.role_id == role.id,
-                RoleAssignment.status == AssignmentStatus.APPROVED.value,
-            )
-        )
-    )
-    required = dict(
-        db.session.execute(
-            select(CheckType.id, CheckType.key)
-            .join(RoleCheckType, RoleCheckType.check_type_id == CheckType.id)
-            .where(RoleCheckType.role_id == role.id)
-        )
-        .tuples()
-        .all()
-    )
-    valid: dict[uuid.UUID, set[uuid.UUID]] = {}
-    if required:
-        for member_id, check_type_id in db.session.execute(
-            select(CheckRecord.membership_id, CheckRecord.check_type_id).where(
-                CheckRecord.membership_id.in_(ids),
-                CheckRecord.check_type_id.in_(required),
-                CheckRecord.status == CheckStatus.VERIFIED.value,
-                (CheckRecord.expires_at.is_(None)) | (CheckRecord.expires_at > at),
-            )
-        ):
-            valid.setdefault(member_id, set()).add(check_type_id)
-    return {
-        membership.id
-        for membership in memberships
-        if _decide(
-            membership,
-            role,
-            membership.id in held,
-            [key for check, key in required.items() if check not in valid.get(membership.id, ())],
-        ).qualified
-    }
-
-
 def _decide(
     membership: Membership, role: VolunteerRole, holds: bool, missing_checks: list[str]
 ) -> Qualification:
