@@ -25,6 +25,7 @@ from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import select, update
+from sqlalchemy.orm import lazyload
 
 from nyby.clients.models import Client
 from nyby.clients.needs import good_to_know
@@ -215,7 +216,15 @@ def _about(task: Task, minutes: int) -> dict[str, Any]:
     """What an offer says (each also says how far it is from their home, never the
     address): what, how long, what to know about the client (their needs, not who they
     are), and how long the offer stands. The same for everyone in the wave, read once."""
-    client = db.session.get(Client, (task.tenant_id, task.client_id)) if task.client_id else None
+    client = (
+        db.session.get(
+            Client,
+            (task.tenant_id, task.client_id),
+            options=[lazyload(Client.professional_links)],  # not read here
+        )
+        if task.client_id
+        else None
+    )
     return {
         "title": task.title,
         "minutes": task.estimated_minutes,
