@@ -45,6 +45,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.orm import lazyload
 
 from nyby.clients.models import Client
 from nyby.configuration.models import VolunteerRole
@@ -321,12 +322,18 @@ _NAMES = {
 }
 
 
-def _client_language(task: Task) -> str | None:
+def task_client(task: Task) -> Client | None:
+    """The task's client, loaded once for the wave (matching reads their language, the
+    offers their needs); the professionals linked to them are not read."""
     if task.client_id is None:
         return None
-    wanted = db.session.scalar(
-        select(Client.interpreter_language).where(Client.id == task.client_id)
-    )
+    key = (task.tenant_id, task.client_id)
+    return db.session.get(Client, key, options=[lazyload(Client.professional_links)])
+
+
+def _client_language(task: Task) -> str | None:
+    client = task_client(task)
+    wanted = client.interpreter_language if client else None
     return _code(wanted) if wanted else None
 
 

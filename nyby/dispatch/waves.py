@@ -25,14 +25,12 @@ from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import select, update
-from sqlalchemy.orm import lazyload
 
-from nyby.clients.models import Client
 from nyby.clients.needs import good_to_know
 from nyby.configuration.models import DispatchMode, VolunteerRole
 from nyby.configuration.schemas import DispatchPolicySchema
 from nyby.core.db import db, utcnow
-from nyby.dispatch.matching import match
+from nyby.dispatch.matching import match, task_client
 from nyby.dispatch.models import Offer, OfferStatus, TaskDispatch
 from nyby.dispatch.pool import offered
 from nyby.escalations.models import EscalationReason
@@ -58,18 +56,18 @@ def is_pushed(role: VolunteerRole, policy: dict[str, Any]) -> bool:
 def task_moved(task: Task, before: str | None, to: TaskStatus) -> None:
     """The hook every change of a task's status calls (``record_transition``)."""
     if to == TaskStatus.OPEN:
-        _start(task)
+        _start(task, given_back=before is not None)
     elif before == TaskStatus.OPEN.value:
         _stop(task)
 
 
-def _start(task: Task) -> None:
+def _start(task: Task, given_back: bool) -> None:
     """A push task (new, or given back) goes out: its first wave is due now."""
     tenant = db.session.get(Tenant, task.tenant_id)
     if tenant is None or not is_pushed(task.role, policy_for(tenant)):
         return
     now = utcnow()
-    dispatch = _locked(task.id)
+    dispatch = _locked(task.id) if given_back else None  # a new task has none yet
     if dispatch is None:
         db.session.add(TaskDispatch(task_id=task.id, waves_sent=0, next_wave_at=now))
     else:  # given back: the people not yet asked are asked, from the first radius again
@@ -216,15 +214,7 @@ def _about(task: Task, minutes: int) -> dict[str, Any]:
     """What an offer says (each also says how far it is from their home, never the
     address): what, how long, what to know about the client (their needs, not who they
     are), and how long the offer stands. The same for everyone in the wave, read once."""
-    client = (
-        db.session.get(
-            Client,
-            (task.tenant_id, task.client_id),
-            options=[lazyload(Client.professional_links)],  # not read here
-        )
-        if task.client_id
-        else None
-    )
+    client = task_client(task)
     return {
         "title": task.title,
         "minutes": task.estimated_minutes,
