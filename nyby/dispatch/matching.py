@@ -8,9 +8,10 @@ costs a handful of queries per wave, whoever is near the task:
    (since their last offer, or since they joined): home area within the wave's radius
    of the task (the H3 area cells that reach the circle, then the exact distance, as
    ``tasks.browse`` does) and the task within their own travel radius (remote roles
-   skip both), neither offered nor declined this task; ``CANDIDATE_LIMIT`` of them,
-   plus whoever completed a task for this client before (continuity), wherever they
-   stand in that order. One query on one index of the pool, near a city task or not.
+   skip both), not in their quiet hours now, neither offered nor declined this task;
+   ``CANDIDATE_LIMIT`` of them, plus whoever completed a task for this client before
+   (continuity), wherever they stand in that order. One query on one index of the
+   pool, near a city task or not.
 2. Python scores each (``dispatch.ranking.score``) from figures read in two grouped
    queries, and ranks them.
 3. Walking down the ranking, the rules decide on what step 1 read of each person:
@@ -52,7 +53,7 @@ from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db
 from nyby.dispatch import ranking
 from nyby.dispatch.models import Offer, OfferStatus, PoolEntry
-from nyby.dispatch.pool import current
+from nyby.dispatch.pool import awake, current
 from nyby.geo import EARTH_RADIUS_KM, Place, area_cells_within, distance_km
 from nyby.members.duty import available_for, daily_alert_limit
 from nyby.members.models import Membership
@@ -101,10 +102,11 @@ def match(
     if not role.remote and here is None:
         return []  # a travelling task with no place: nobody can be measured from it
     wanted = _client_language(task)
-    rows = _candidates(task, role, here, radius_km, now, languages=wanted is not None)
+    tz = ZoneInfo(timezone)
+    local = now.astimezone(tz).time()
+    rows = _candidates(task, role, here, radius_km, now, local, languages=wanted is not None)
     if not rows:
         return []
-    tz = ZoneInfo(timezone)
     ids = [row.id for row in rows]
     counts = _offer_counts(ids, now, _local_midnight(now, tz))
     tasks = _task_counts(ids, task.client_id, now)
@@ -160,6 +162,7 @@ def _candidates(
     here: Place | None,
     radius_km: float,
     now: datetime,
+    local: time,
     languages: bool = True,
 ) -> list[Row[Any]]:
     """Step 1: everyone who could take the task, as rows of what the score reads
@@ -174,7 +177,7 @@ def _candidates(
     index itself, no further than it needs.
     """
     asked = _asked(task)
-    may = [PoolEntry.role_id == role.id, *current(now), *_near(here, radius_km)]
+    may = [PoolEntry.role_id == role.id, *current(now), awake(local), *_near(here, radius_km)]
     if here is None:
         waiting = select(PoolEntry.membership_id).where(*may, PoolEntry.membership_id.not_in(asked))
         waiting = waiting.order_by(PoolEntry.waiting_since, PoolEntry.membership_id)

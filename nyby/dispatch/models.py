@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 
 from sqlalchemy import Index, String, UniqueConstraint
@@ -21,6 +21,8 @@ POOL_AREA_COLUMNS = (
     "travel_radius_km",
     "on_duty_until",
     "qualified_until",
+    "quiet_hours_start",
+    "quiet_hours_end",
     "waiting_since",
     "membership_id",
 )
@@ -31,6 +33,8 @@ POOL_WAITING_COLUMNS = (
     "membership_id",
     "on_duty_until",
     "qualified_until",
+    "quiet_hours_start",
+    "quiet_hours_end",
 )
 
 
@@ -63,6 +67,9 @@ class PoolEntry(TenantScoped, Base):
     waiting_since: Mapped[datetime]
     on_duty_until: Mapped[datetime | None]
     qualified_until: Mapped[datetime | None]
+    # Their quiet hours (tenant local time), so those asleep are left out in SQL.
+    quiet_hours_start: Mapped[time | None]
+    quiet_hours_end: Mapped[time | None]
 
 
 class OfferStatus(StrEnum):

@@ -4,10 +4,11 @@ A ``PoolEntry`` per role and person who is, by the tables that decide it, an act
 volunteer or staff member, on duty, and qualified for the active role as
 ``onboarding.qualification`` says (the approved role, or staff for a staff-only role,
 and every check the role requires verified), with what matching reads of them: home
-place and travel radius, how long they have waited, on duty until, and qualified until
-(the first of those checks to expire). Matching (``dispatch.matching``) reads a role's
-people near a task, or the longest waiting, from one index of it, rather than asking
-the role and checks of thousands of people near a city task.
+place and travel radius, how long they have waited, on duty until, qualified until
+(the first of those checks to expire), and their quiet hours. Matching
+(``dispatch.matching``) reads a role's people near a task, or the longest waiting, from
+one index of it, rather than asking the role and checks of thousands of people near a
+city task.
 
 It is derived, never written by hand, in one place:
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -73,6 +74,8 @@ MEMBERSHIP_FIELDS = frozenset(
         "home_latitude",
         "home_longitude",
         "travel_radius_km",
+        "quiet_hours_start",
+        "quiet_hours_end",
     }
 )
 ROLE_FIELDS = frozenset({"is_active", "staff_only"})
@@ -87,6 +90,8 @@ COLUMNS = [
     "waiting_since",
     "on_duty_until",
     "qualified_until",
+    "quiet_hours_start",
+    "quiet_hours_end",
 ]
 
 
@@ -123,6 +128,20 @@ def current(now: datetime) -> list[ColumnElement[bool]]:
         or_(PoolEntry.on_duty_until.is_(None), PoolEntry.on_duty_until > now),
         or_(PoolEntry.qualified_until.is_(None), PoolEntry.qualified_until > now),
     ]
+
+
+def awake(local: time) -> ColumnElement[bool]:
+    """Not in their quiet hours at the tenant's local wall-clock time ``local``:
+    ``members.duty.in_quiet_hours`` in SQL (a window may cross midnight)."""
+    start, end = PoolEntry.quiet_hours_start, PoolEntry.quiet_hours_end
+    local = local.replace(tzinfo=None)
+    return or_(
+        start.is_(None),
+        end.is_(None),
+        start == end,
+        and_(start < end, or_(start > local, end <= local)),
+        and_(start > end, start > local, end <= local),
+    )
 
 
 def offered(member_ids: list[uuid.UUID], now: datetime) -> None:
@@ -192,6 +211,8 @@ def _derive(tenant_id: uuid.UUID, of: ColumnElement[bool]) -> list[Select[Any]]:
         Membership.waiting_since,
         Membership.on_duty_until,
         qualified_until,
+        Membership.quiet_hours_start,
+        Membership.quiet_hours_end,
     )
     may = [
         Membership.tenant_id == tenant_id,
@@ -236,25 +257,34 @@ def _derive(tenant_id: uuid.UUID, of: ColumnElement[bool]) -> list[Select[Any]]:
 # -- kept by every flush ----------------------------------------------------------------
 
 
+# What the pool is derived from: per model, whom a change concerns ("members": the
+# membership its column names; "roles": everyone in the role it names), and the fields
+# that matter (None: any change).
+SOURCES: dict[type, tuple[str, str, frozenset[str] | None]] = {
+    Membership: ("members", "id", MEMBERSHIP_FIELDS),
+    RoleAssignment: ("members", "membership_id", None),
+    CheckRecord: ("members", "membership_id", None),
+    RoleCheckType: ("roles", "role_id", None),
+    VolunteerRole: ("roles", "id", ROLE_FIELDS),
+}
+
+
 @event.listens_for(Session, "after_flush")
 def _keep(session: Session, flush_context: Any) -> None:
     """Derive again the entries of whatever this flush changed that the pool says."""
-    members: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    roles: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    concerned: dict[uuid.UUID, dict[str, set[uuid.UUID]]] = defaultdict(
+        lambda: {"members": set(), "roles": set()}
+    )
     for changed, objects in ((False, session.new), (True, session.dirty), (False, session.deleted)):
         for obj in objects:
-            if isinstance(obj, Membership):
-                if not changed or _changed(obj, MEMBERSHIP_FIELDS):
-                    members[obj.tenant_id].add(obj.id)
-            elif isinstance(obj, RoleAssignment | CheckRecord):
-                members[obj.tenant_id].add(obj.membership_id)
-            elif isinstance(obj, RoleCheckType):
-                roles[obj.tenant_id].add(obj.role_id)
-            elif isinstance(obj, VolunteerRole):
-                if not changed or _changed(obj, ROLE_FIELDS):
-                    roles[obj.tenant_id].add(obj.id)
-    for tenant_id in members.keys() | roles.keys():
-        refresh(session.connection(), tenant_id, members[tenant_id], roles[tenant_id])
+            source = SOURCES.get(type(obj))
+            if source is None:
+                continue
+            kind, key, fields = source
+            if not changed or fields is None or _changed(obj, fields):
+                concerned[obj.tenant_id][kind].add(getattr(obj, key))
+    for tenant_id, ids in concerned.items():
+        refresh(session.connection(), tenant_id, **ids)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -264,15 +294,12 @@ def _keep_bulk(state: ORMExecuteState) -> Result[Any] | None:
     if not (state.is_update or state.is_delete) or state.bind_mapper is None:
         return None
     model = state.bind_mapper.class_
-    by_member = {Membership: "id", RoleAssignment: "membership_id", CheckRecord: "membership_id"}
-    by_role = {RoleCheckType: "role_id", VolunteerRole: "id"}
-    key = by_member.get(model) or by_role.get(model)
-    if key is None:
+    source = SOURCES.get(model)
+    if source is None:
         return None
-    if state.is_update:
-        fields = {Membership: MEMBERSHIP_FIELDS, VolunteerRole: ROLE_FIELDS}.get(model)
-        if fields is not None and not set(set_keys(state.statement)) & fields:
-            return None  # nothing the pool says (a wave's waiting_since: ``offered``)
+    kind, key, fields = source
+    if state.is_update and fields is not None and not set(set_keys(state.statement)) & fields:
+        return None  # nothing the pool says (a wave's waiting_since: ``offered``)
     statement: Any = state.statement
     found = select(model.tenant_id, getattr(model, key))
     if statement.whereclause is not None:
@@ -282,10 +309,7 @@ def _keep_bulk(state: ORMExecuteState) -> Result[Any] | None:
         concerned[tenant_id].add(concerned_id)
     result = state.invoke_statement()
     for tenant_id, ids in concerned.items():
-        if model in by_member:
-            refresh(state.session.connection(), tenant_id, members=ids)
-        else:
-            refresh(state.session.connection(), tenant_id, roles=ids)
+        refresh(state.session.connection(), tenant_id, **{kind: ids})
     return result
 
 
