@@ -244,14 +244,20 @@ def _start_checkpointer(engine: Engine) -> None:
 
 
 def _checkpoint(path: str, stop: threading.Event) -> None:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # A short busy timeout: the thread never holds the fork lock waiting for a writer.
+    connection = sqlite3.connect(path, timeout=0.05, isolation_level=None)
     try:
         while not stop.wait(CHECKPOINT_EVERY_S):
             try:
                 with _CHECKPOINTING:
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
-                log.warning("SQLite checkpoint failed; the next commit's will do", exc_info=True)
+                    _, frames, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames == -1:
+                        # Opened before the file was in WAL mode (a new database, as its
+                        # migrations leave it), this connection would never checkpoint:
+                        # it joins WAL mode, as the app's own connections do.
+                        connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as error:
+                log.debug("SQLite checkpoint skipped (%s); the next one will do", error)
     finally:
         connection.close()
 
