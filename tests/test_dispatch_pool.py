@@ -47,12 +47,8 @@ def apply(app: Flask, document: dict[str, Any]) -> None:
         db.session.commit()
 
 
-def test_a_role_that_stops_requiring_a_check_takes_those_without_it_and_back(
-    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
-) -> None:
-    set_policy(app, borough, mode="pull")  # we ask match() ourselves
-    task = post_task(client, nurse).json
-    ready = helper(app, world, borough)
+def approved_without_checks(app: Flask, world: World, borough: Any) -> Person:
+    """A volunteer on duty, approved as a shopper, who has none of its checks."""
     unchecked = on_duty(app, borough, world.person(borough, Role.VOLUNTEER))
     with app.app_context(), tenant_scope(borough.id):
         shopper = db.session.scalars(select(VolunteerRole)).one()
@@ -60,6 +56,16 @@ def test_a_role_that_stops_requiring_a_check_takes_those_without_it_and_back(
             RoleAssignment(membership_id=mid(unchecked), role_id=shopper.id, status="approved")
         )
         db.session.commit()
+    return unchecked
+
+
+def test_a_role_that_stops_requiring_a_check_takes_those_without_it_and_back(
+    app: Flask, client: FlaskClient, world: World, borough: Any, nurse: Person
+) -> None:
+    set_policy(app, borough, mode="pull")  # we ask match() ourselves
+    task = post_task(client, nurse).json
+    ready = helper(app, world, borough)
+    unchecked = approved_without_checks(app, world, borough)
     assert found(app, borough, task) == {mid(ready)}
 
     document = configuration_document(borough)
@@ -142,13 +148,7 @@ def test_the_migrations_fill_the_pool_as_the_code_derives_it(
     helper(app, world, borough, quiet_hours_start=time(22), quiet_hours_end=time(7))
     helper(app, world, borough, on_duty=False)
     on_duty(app, borough, world.person(borough, Role.STAFF))
-    unchecked = on_duty(app, borough, world.person(borough, Role.VOLUNTEER))
-    with app.app_context(), tenant_scope(borough.id):
-        shopper = db.session.scalars(select(VolunteerRole)).one()
-        db.session.add(
-            RoleAssignment(membership_id=mid(unchecked), role_id=shopper.id, status="approved")
-        )
-        db.session.commit()
+    approved_without_checks(app, world, borough)
     with owner_engine.begin() as conn:
         conn.execute(delete(pool.POOL))
         conn.execute(text(_migration("0023_dispatch_pool").FILL))
