@@ -21,7 +21,7 @@ from nyby.configuration.models import VolunteerRole
 from nyby.core.db import db, utcnow
 from nyby.dispatch import matching, ranking, waves
 from nyby.dispatch.jobs import send_due_waves
-from nyby.dispatch.matching import Match, match
+from nyby.dispatch.matching import Match, match, task_client
 from nyby.dispatch.models import Offer, TaskDispatch
 from nyby.geo import Place
 from nyby.members.models import Membership
@@ -74,7 +74,8 @@ def matched(borough: Tenant, task: dict[str, Any], now: datetime, limit: int) ->
     in the tenant's scope)."""
     tenant = db.session.get_one(Tenant, borough.id)
     loaded = db.session.scalars(select(Task).where(Task.id == uuid.UUID(task["id"]))).one()
-    return match(loaded, 3.0, waves.policy_for(tenant), tenant.timezone, now, limit)
+    client = task_client(loaded)
+    return match(loaded, client, 3.0, waves.policy_for(tenant), tenant.timezone, now, limit)
 
 
 def helper(app: Flask, world: World, tenant: Tenant, km: float = 0.5, **fields: Any) -> Person:

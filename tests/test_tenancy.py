@@ -8,9 +8,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from nyby.auth.permissions import Role
+from nyby.chat.models import TaskMessage
 from nyby.core.db import db
 from nyby.members.models import Membership
-from nyby.tenancy.context import CrossTenantWrite, tenant_scope
+from nyby.notifications.models import Notification
+from nyby.tenancy.context import CrossTenantWrite, add_rows, tenant_scope
 from tests.conftest import World
 
 
@@ -60,6 +62,30 @@ def test_new_rows_are_stamped_with_the_current_tenant(app: Flask, world: World) 
         db.session.flush()
         assert membership.tenant_id == a.id
         db.session.rollback()
+
+
+def test_rows_written_in_bulk_are_stamped_and_refused_like_objects(
+    app: Flask, world: World
+) -> None:
+    a, b = world.tenant(), world.tenant()
+    person = world.person(a, Role.VOLUNTEER)
+    assert person.membership is not None
+    notice = {"recipient_id": person.membership.id, "kind": "thanks"}
+    with app.app_context():
+        with tenant_scope(a.id):
+            add_rows(Notification, [notice])
+            assert db.session.scalars(select(Notification.tenant_id)).all() == [a.id]
+        db.session.rollback()
+        with tenant_scope(b.id), pytest.raises(CrossTenantWrite):
+            add_rows(Notification, [notice | {"tenant_id": a.id}])
+        with pytest.raises(CrossTenantWrite):
+            add_rows(Notification, [notice])
+        # The audit trail records objects as they are flushed: rows would go unrecorded.
+        with tenant_scope(a.id), pytest.raises(TypeError):
+            add_rows(TaskMessage, [])
+        db.session.rollback()
+        with tenant_scope(a.id):
+            assert db.session.scalars(select(Notification)).all() == []
 
 
 def _is_postgresql(app: Flask) -> bool:

@@ -87,21 +87,23 @@ DUTY_COLUMNS = (
 
 def match(
     task: Task,
+    client: Client | None,
     radius_km: float,
     policy: dict[str, Any],
     timezone: str,
     now: datetime,
     limit: int,
 ) -> list[Match]:
-    """The best ``limit`` people to offer ``task`` to now, within ``radius_km`` of it
-    (ignored for remote roles), best first; ties go to the lower membership id."""
+    """The best ``limit`` people to offer ``task`` (for ``client``: ``task_client``) to
+    now, within ``radius_km`` of it (ignored for remote roles), best first; ties go to
+    the lower membership id."""
     role = task.role
     if not role.is_active or limit < 1:
         return []
     here = None if role.remote else _place(task)
     if not role.remote and here is None:
         return []  # a travelling task with no place: nobody can be measured from it
-    wanted = _client_language(task)
+    wanted = _client_language(client)
     tz = ZoneInfo(timezone)
     local = now.astimezone(tz).time()
     rows = _candidates(task, role, here, radius_km, now, local, languages=wanted is not None)
@@ -338,8 +340,7 @@ def task_client(task: Task) -> Client | None:
     return db.session.get(Client, key, options=[lazyload(Client.professional_links)])
 
 
-def _client_language(task: Task) -> str | None:
-    client = task_client(task)
+def _client_language(client: Client | None) -> str | None:
     wanted = client.interpreter_language if client else None
     return _code(wanted) if wanted else None
 

@@ -26,6 +26,7 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import select, update
 
+from nyby.clients.models import Client
 from nyby.clients.needs import good_to_know
 from nyby.configuration.models import DispatchMode, VolunteerRole
 from nyby.configuration.schemas import DispatchPolicySchema
@@ -37,6 +38,7 @@ from nyby.escalations.models import EscalationReason
 from nyby.escalations.queue import escalate, tell_coordinators
 from nyby.notifications.services import notify_each
 from nyby.tasks.models import Task, TaskStatus
+from nyby.tenancy.context import add_rows
 from nyby.tenancy.models import Tenant
 
 PUSHED_ROLES = (DispatchMode.PUSH.value, DispatchMode.BOTH.value)
@@ -174,26 +176,31 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
         return 0
     _expire_unanswered(task)
     timeout = timedelta(minutes=policy["wave_timeout_minutes"])
-    while dispatch.waves_sent < policy["max_waves"]:
-        wave = dispatch.waves_sent + 1
-        radius = policy["radius_km"] + (wave - 1) * policy["radius_growth_km"]
-        dispatch.waves_sent, dispatch.radius_km = wave, radius
-        found = match(task, radius, policy, tenant.timezone, now, policy["wave_size"])
+    client = task_client(task)
+    waves_sent, radius = dispatch.waves_sent, dispatch.radius_km
+    while waves_sent < policy["max_waves"]:
+        waves_sent += 1
+        radius = policy["radius_km"] + (waves_sent - 1) * policy["radius_growth_km"]
+        found = match(task, client, radius, policy, tenant.timezone, now, policy["wave_size"])
         if not found:
             continue  # nobody here: the next, wider wave at once
-        about = _about(task, policy["wave_timeout_minutes"])
+        about = _about(task, client, policy["wave_timeout_minutes"])
+        add_rows(
+            Offer,
+            [
+                {
+                    "task_id": task.id,
+                    "membership_id": chosen.membership_id,
+                    "wave": waves_sent,
+                    "score": chosen.score,
+                    "offered_at": now,
+                    "expires_at": now + timeout,
+                }
+                for chosen in found
+            ],
+        )
         told: dict[uuid.UUID, dict[str, Any]] = {}
         for chosen in found:
-            db.session.add(
-                Offer(
-                    task_id=task.id,
-                    membership_id=chosen.membership_id,
-                    wave=wave,
-                    score=chosen.score,
-                    offered_at=now,
-                    expires_at=now + timeout,
-                )
-            )
             told[chosen.membership_id] = (
                 about
                 if chosen.distance_km is None
@@ -203,18 +210,20 @@ def run_wave(task_id: uuid.UUID, now: datetime | None = None) -> int:
         kind = "task_offered_remote" if task.role.remote else "task_offered"
         notify_each(kind, task.id, told)
         offered([chosen.membership_id for chosen in found], now)
+        # The dispatch row changes once, in the wave's last statement.
+        dispatch.waves_sent, dispatch.radius_km = waves_sent, radius
         dispatch.next_wave_at = now + timeout
         db.session.flush()
         return len(found)
+    dispatch.waves_sent, dispatch.radius_km = waves_sent, radius
     _escalate(task, dispatch, now)
     return 0
 
 
-def _about(task: Task, minutes: int) -> dict[str, Any]:
+def _about(task: Task, client: Client | None, minutes: int) -> dict[str, Any]:
     """What an offer says (each also says how far it is from their home, never the
     address): what, how long, what to know about the client (their needs, not who they
-    are), and how long the offer stands. The same for everyone in the wave, read once."""
-    client = task_client(task)
+    are), and how long the offer stands. The same for everyone in the wave."""
     return {
         "title": task.title,
         "minutes": task.estimated_minutes,

@@ -15,7 +15,7 @@ from nyby.core.api import Rows
 from nyby.core.db import db, utcnow
 from nyby.core.errors import Conflict, NotFound
 from nyby.notifications.models import Notification, OutgoingMail
-from nyby.tenancy.context import current_tenant_id
+from nyby.tenancy.context import add_rows, current_tenant_id
 from nyby.tenancy.resolution import Actor
 
 # Translated when rendered (lazy), so each reader gets their own language.
@@ -131,10 +131,13 @@ def notify_each(
     same notices and outbox rows, in a few queries for them all."""
     from nyby.notifications.channels import fan_out
 
-    for recipient_id, params in params_by_recipient.items():
-        db.session.add(
-            Notification(recipient_id=recipient_id, kind=kind, task_id=task_id, params=params)
-        )
+    add_rows(
+        Notification,
+        [
+            {"recipient_id": recipient_id, "kind": kind, "task_id": task_id, "params": params}
+            for recipient_id, params in params_by_recipient.items()
+        ],
+    )
     if not inbox_only:
         fan_out(kind, params_by_recipient)
 
@@ -147,16 +150,16 @@ def send_mail(to: str, kind: str, subject: str, body: str) -> OutgoingMail:
     mail = OutgoingMail(channel="email", to_address=to, kind=kind, subject=subject, body=body)
     db.session.add(mail)
     db.session.flush()
-    enqueue_delivery(mail)
+    enqueue_delivery(mail.id)
     return mail
 
 
-def enqueue_delivery(message: OutgoingMail) -> None:
+def enqueue_delivery(message_id: uuid.UUID) -> None:
     """Hand an outbox row to the delivery job once the transaction commits."""
     from nyby.jobs.queues import enqueue_after_commit
     from nyby.notifications.jobs import deliver_mail
 
-    enqueue_after_commit(deliver_mail, str(current_tenant_id()), str(message.id))
+    enqueue_after_commit(deliver_mail, str(current_tenant_id()), str(message_id))
 
 
 def message_text(kind: str, params: dict[str, Any]) -> str:
@@ -239,5 +242,5 @@ def retry_dead_letter(actor: Actor, message_id: uuid.UUID) -> OutgoingMail:
     message.attempts = 0
     message.next_attempt_at = None
     db.session.flush()
-    enqueue_delivery(message)
+    enqueue_delivery(message.id)
     return message
