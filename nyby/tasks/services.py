@@ -10,6 +10,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy.orm import lazyload
 
 from nyby.audit.trail import record_read
 from nyby.auth.permissions import Action
@@ -100,7 +101,12 @@ def resolve_posting(
             )
     client = None
     if data.get("client_id") is not None:
-        client = db.session.scalar(select(Client).where(Client.id == data["client_id"]))
+        # Posting reads none of the professionals linked to the client (a query saved).
+        client = db.session.scalar(
+            select(Client)
+            .where(Client.id == data["client_id"])
+            .options(lazyload(Client.professional_links))
+        )
         if client is None:
             raise Unprocessable("No such client.", errors={"client_id": ["No such client here."]})
         if client.status != ClientStatus.ACTIVE:
