@@ -93,8 +93,10 @@ def add_rows(model: type[TenantScoped], rows: list[dict[str, Any]]) -> None:
 
     For what is written by the dozen in one go (a wave's offers, notices and outbox
     rows), where the ORM's unit of work costs more than the database: plain rows, given
-    the same keys, stamped as the flush guard stamps objects (layer 2). The audit trail
-    records objects when they are flushed, so an audited model cannot be written here.
+    the same keys, stamped as the flush guard stamps objects (layer 2). What listens to
+    flushes never sees these rows: the audit trail (so an audited model is refused) and
+    the dispatch pool's upkeep (so what the pool is derived from, ``pool.SOURCES``, is
+    never written here; every test's ``pool_is_derived`` check would catch it).
     """
     if getattr(model, "__audited__", False):
         raise TypeError(f"{model.__name__} is audited: add its objects to the session")
